@@ -1,0 +1,51 @@
+"""One settings object for the whole application, read from the environment (prefix ``TEPAT_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tepat.errors import ConfigurationError
+
+_DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside dev below
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; build once at start-up and pass it down.
+
+    Every field can be set with an environment variable named ``TEPAT_<FIELD>``, e.g.
+    ``TEPAT_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/tepat``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TEPAT_", env_file=None, extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded database and outputs live.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; defaults to a SQLite file under data_dir."
+    )
+    secret_key: SecretStr = SecretStr(_DEV_SECRET)
+    sql_echo: bool = False
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL to use: the configured one, or ``sqlite:///<data_dir>/tepat.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tepat.db').resolve()}"
+
+    def check(self) -> Settings:
+        """Refuse unsafe settings outside development (e.g. the default secret key)."""
+        if self.environment == "production" and self.secret_key.get_secret_value() == _DEV_SECRET:
+            raise ConfigurationError(
+                "TEPAT_SECRET_KEY must be set to a long random value in production"
+            )
+        return self
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides).check()  # type: ignore[arg-type]

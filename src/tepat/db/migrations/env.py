@@ -1,0 +1,28 @@
+"""Alembic environment: the URL and connection come from ``tepat.db.migrate``, never from a file."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+from tepat.db.base import Base
+from tepat.registry import models as _registry_models  # noqa: F401 - registers the tables
+
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through tepat.db.migrate (tepat db upgrade)")
+_run(connection)

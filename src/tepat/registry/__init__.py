@@ -1,0 +1,1 @@
+"""The registry: golden households, people, memberships and per-field provenance."""
