@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tepat.errors import ConfigurationError
 
-_DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside dev below
+_DEV_SECRET = "dev-only-insecure-secret-change-me"  # refused in production by Settings.check
 
 
 class Settings(BaseSettings):
@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TEPAT_", env_file=None, extra="ignore")
 
     environment: Literal["dev", "test", "production"] = "dev"
-    data_dir: Path = Field(default=Path("var"), description="Where the embedded database and outputs live.")
+    data_dir: Path = Field(
+        default=Path("var"), description="Where the embedded database and outputs live."
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; defaults to a SQLite file under data_dir."
     )

@@ -1,4 +1,4 @@
-"""Declarative base with a naming convention, so constraints get the same names on every database."""
+"""Declarative base with a naming convention: constraints get the same names on every database."""
 
 from __future__ import annotations
 
