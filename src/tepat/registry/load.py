@@ -22,20 +22,75 @@ from tepat.registry.models import Household, Membership, Person, Provenance, wra
 CHUNK = 5_000
 
 _HOUSEHOLD_FIELDS = (
-    "building_ownership", "land_title", "floor_area_m2", "floor_material", "wall_material",
-    "roof_material", "drinking_water", "sewage_distance_ok", "lighting", "power_va",
-    "cooking_fuel", "toilet_facility", "toilet_type", "excreta_disposal", "has_lpg_tank",
-    "has_fridge", "has_ac", "has_water_heater", "has_landline", "has_flat_tv", "has_gold",
-    "has_computer", "has_motorbike", "has_bicycle", "has_car", "has_boat", "has_motorboat",
-    "has_smartphone", "land_elsewhere", "house_elsewhere", "cattle", "buffalo", "horses", "pigs",
-    "goats", "internet_access", "bank_account", "programs_received", "urban", "rt", "rw",
+    "building_ownership",
+    "land_title",
+    "floor_area_m2",
+    "floor_material",
+    "wall_material",
+    "roof_material",
+    "drinking_water",
+    "sewage_distance_ok",
+    "lighting",
+    "power_va",
+    "cooking_fuel",
+    "toilet_facility",
+    "toilet_type",
+    "excreta_disposal",
+    "has_lpg_tank",
+    "has_fridge",
+    "has_ac",
+    "has_water_heater",
+    "has_landline",
+    "has_flat_tv",
+    "has_gold",
+    "has_computer",
+    "has_motorbike",
+    "has_bicycle",
+    "has_car",
+    "has_boat",
+    "has_motorboat",
+    "has_smartphone",
+    "land_elsewhere",
+    "house_elsewhere",
+    "cattle",
+    "buffalo",
+    "horses",
+    "pigs",
+    "goats",
+    "internet_access",
+    "bank_account",
+    "programs_received",
+    "urban",
+    "rt",
+    "rw",
 )
 _PERSON_FIELDS = (
-    "nik", "full_name", "sex", "mother_name", "pregnant", "id_documents",
-    "school_participation", "education_level", "grade", "diploma", "worked_last_week",
-    "work_hours", "industry", "employment_status", "occupation_group", "has_npwp",
-    "has_business", "business_turnover", "disability", "disability_domains", "chronic_disease",
-    "health_insurance", "prakerja", "kur", "umi", "pip",
+    "nik",
+    "full_name",
+    "sex",
+    "mother_name",
+    "pregnant",
+    "id_documents",
+    "school_participation",
+    "education_level",
+    "grade",
+    "diploma",
+    "worked_last_week",
+    "work_hours",
+    "industry",
+    "employment_status",
+    "occupation_group",
+    "has_npwp",
+    "has_business",
+    "business_turnover",
+    "disability",
+    "disability_domains",
+    "chronic_disease",
+    "health_insurance",
+    "prakerja",
+    "kur",
+    "umi",
+    "pip",
 )
 
 
@@ -63,17 +118,25 @@ def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 def _rows(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         raise InvalidInput(f"{path} is missing: is this the output folder of `tepat synth`?")
-    return pq.read_table(path).to_pylist()
+    rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+    return rows
 
 
-def load_synthetic(conn: Connection, folder: Path, *, replace: bool = False,
-                   progress: Callable[[str], None] | None = None) -> LoadResult:
-    """Load ``folder/truth`` (written by ``tepat synth``) into an empty (or ``replace``d) registry."""
+def load_synthetic(
+    conn: Connection,
+    folder: Path,
+    *,
+    replace: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> LoadResult:
+    """Load ``folder/truth`` (written by ``tepat synth``) into an empty or replaced registry."""
     say = progress or (lambda _m: None)
     truth = folder / "truth"
     summary = folder / "summary.json"
     if not summary.exists():
-        raise InvalidInput(f"{folder} has no summary.json: is it the output folder of `tepat synth`?")
+        raise InvalidInput(
+            f"{folder} has no summary.json: is it the output folder of `tepat synth`?"
+        )
     import json
 
     as_of = date.fromisoformat(json.loads(summary.read_text())["as_of"])
@@ -139,22 +202,35 @@ def load_synthetic(conn: Connection, folder: Path, *, replace: bool = False,
     hh_fields = wrap_fields(["kk_number", "village_code", "address", *_HOUSEHOLD_FIELDS])
     p_fields = wrap_fields(["birth_date", "marital_status", "status", *_PERSON_FIELDS])
     prov_rows = [
-        {"entity": "household", "entity_id": h["household_id"] + 1, "fields": hh_fields,
-         "source": "synthetic", "source_record_id": f"truth:household:{h['household_id']}",
-         "observed_on": as_of}
+        {
+            "entity": "household",
+            "entity_id": h["household_id"] + 1,
+            "fields": hh_fields,
+            "source": "synthetic",
+            "source_record_id": f"truth:household:{h['household_id']}",
+            "observed_on": as_of,
+        }
         for h in households
     ] + [
-        {"entity": "person", "entity_id": p["person_id"] + 1, "fields": p_fields,
-         "source": "synthetic", "source_record_id": f"truth:person:{p['person_id']}",
-         "observed_on": as_of}
+        {
+            "entity": "person",
+            "entity_id": p["person_id"] + 1,
+            "fields": p_fields,
+            "source": "synthetic",
+            "source_record_id": f"truth:person:{p['person_id']}",
+            "observed_on": as_of,
+        }
         for p in people
     ]
     say(f"recording provenance for {len(prov_rows):,} records")
     for batch in _batches(iter(prov_rows)):
         conn.execute(insert(Provenance), batch)
     if conn.dialect.name == "postgresql":
-        for table in ("households", "people", "memberships", "provenance"):
-            conn.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+        for tname in ("households", "people", "memberships", "provenance"):
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{tname}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {tname}))"
+                )
+            )
     return LoadResult(len(households), len(people), len(memberships), len(prov_rows))

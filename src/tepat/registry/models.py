@@ -103,7 +103,9 @@ class Household(Base):
     goats: Mapped[int | None] = mapped_column(SmallInteger, comment="r504e goats/sheep")
     internet_access: Mapped[bool | None] = _flag("r505 internet access")
     bank_account: Mapped[bool | None] = _flag("r506 bank account or e-wallet")
-    programs_received: Mapped[int | None] = _code("r501a-g bitmask, order in codes.PROGRAMS_RECEIVED")
+    programs_received: Mapped[int | None] = _code(
+        "r501a-g bitmask, order in codes.PROGRAMS_RECEIVED"
+    )
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())

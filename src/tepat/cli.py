@@ -1,0 +1,393 @@
+"""The ``tepat`` command line: thin wrappers that parse arguments and call services."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tepat.config import Settings, get_settings
+from tepat.errors import TepatError
+
+app = typer.Typer(
+    help="Tepat: DTSEN, Indonesia's socio-economic registry.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Create or migrate the registry database.", no_args_is_help=True)
+regions_app = typer.Typer(help="Kemendagri region codes (2025).", no_args_is_help=True)
+nik_app = typer.Typer(help="Check NIK numbers.", no_args_is_help=True)
+kk_app = typer.Typer(help="Check KK (family card) numbers.", no_args_is_help=True)
+registry_app = typer.Typer(help="Load and inspect the registry.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(regions_app, name="regions")
+app.add_typer(nik_app, name="nik")
+app.add_typer(kk_app, name="kk")
+app.add_typer(registry_app, name="registry")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _run(fn: Callable[[], T]) -> T:
+    """Turn a domain error into a one-line message and exit code 2 (usage/data error)."""
+    try:
+        return fn()
+    except TepatError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _settings() -> Settings:
+    return _run(get_settings)
+
+
+def _parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[bold red]error:[/] {option} must be a date as YYYY-MM-DD, not {value!r}")
+        raise typer.Exit(2) from None
+
+
+# --------------------------------------------------------------------------- db
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or migrate it to the newest schema."""
+    from tepat.db.engine import engine_from_settings
+    from tepat.db.migrate import upgrade
+
+    settings = _settings()
+    engine = engine_from_settings(settings)
+    before, after = _run(lambda: upgrade(engine))
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        out.print(f"database {where} is up to date (revision {after})")
+    else:
+        out.print(f"database {where} migrated from {before or 'empty'} to {after}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and the newest one this code knows."""
+    from tepat.db.engine import engine_from_settings
+    from tepat.db.migrate import current_revision, head_revision
+
+    engine = engine_from_settings(_settings())
+    out.print(f"database: {current_revision(engine) or 'not created'}; code: {head_revision()}")
+
+
+# ---------------------------------------------------------------------- regions
+def _region_table(rows: list[Any]) -> Table:
+    table = Table("code", "name", "kind")
+    for r in rows:
+        table.add_row(r.code, r.name, r.kind)
+    return table
+
+
+@regions_app.command("show")
+def regions_show(code: str) -> None:
+    """Show a region, its parents and how many children it has."""
+    from tepat.reference import regions
+
+    repo = regions()
+    region = _run(lambda: repo.get(code))
+    out.print(f"{region.code}  {region.display_name}  ({region.kind})")
+    for parent in repo.ancestors(region.code):
+        out.print(f"  in {parent.code}  {parent.display_name}")
+    out.print(f"  children: {len(repo.children(region.code)):,}")
+
+
+@regions_app.command("children")
+def regions_children(code: Annotated[str, typer.Argument(help="Parent code, e.g. 11.12")]) -> None:
+    """List the regions directly under CODE."""
+    from tepat.reference import regions
+
+    repo = regions()
+    _run(lambda: repo.get(code))
+    out.print(_region_table(list(repo.children(code))))
+
+
+@regions_app.command("search")
+def regions_search(text: str, limit: int = 20) -> None:
+    """Find regions by name."""
+    from tepat.reference import regions
+
+    found = regions().search(text, limit=limit)
+    if not found:
+        err.print(f"no region name matches {text!r}")
+        raise typer.Exit(1)
+    out.print(_region_table(list(found)))
+
+
+@regions_app.command("counts")
+def regions_counts() -> None:
+    """Count regions by level and kind."""
+    from tepat.reference import regions
+
+    repo = regions()
+    for level, n in repo.counts().items():
+        out.print(f"{level.name.lower():10s} {n:>7,}")
+    for kind, n in repo.kind_counts().items():
+        out.print(f"  {kind:12s} {n:>7,}")
+
+
+# -------------------------------------------------------------------- nik / kk
+def _print_check(label: str, check: Any) -> None:
+    for issue in check.errors:
+        err.print(f"[red]error[/]   {issue.code}: {issue.message}", highlight=False)
+    for issue in check.warnings:
+        out.print(f"[yellow]warning[/] {issue.code}: {issue.message}", highlight=False)
+    if not check.valid:
+        raise typer.Exit(1)
+    out.print(f"[green]valid[/] {label}", highlight=False)
+
+
+@nik_app.command("check")
+def nik_check(
+    nik: str,
+    birth_date: Annotated[str | None, typer.Option(help="Recorded birth date, YYYY-MM-DD")] = None,
+    sex: Annotated[str | None, typer.Option(help="Recorded sex: M/F or L/P")] = None,
+) -> None:
+    """Validate a NIK and show what it encodes (exit 1 if invalid)."""
+    from tepat.reference import check_nik
+
+    recorded = _parse_date(birth_date, "--birth-date") if birth_date else None
+    check = check_nik(nik, recorded_birth_date=recorded, recorded_sex=sex)
+    info = check.info
+    label = (
+        (
+            f"{info.masked}: district {info.district_code}, born {info.birth_date}, "
+            f"sex {info.sex}, serial {info.serial}"
+        )
+        if info
+        else nik
+    )
+    _print_check(label, check)
+
+
+@kk_app.command("check")
+def kk_check(kk: str) -> None:
+    """Validate a KK number and show what it encodes (exit 1 if invalid)."""
+    from tepat.reference import check_kk
+
+    check = check_kk(kk)
+    info = check.info
+    label = (
+        (
+            f"{info.masked}: issued in district {info.district_code}, date "
+            f"{info.issue_date or 'unreadable'}"
+        )
+        if info
+        else kk
+    )
+    _print_check(label, check)
+
+
+# ------------------------------------------------------------------------ synth
+def _synth_report(summary: dict[str, Any], folder: Path, seconds: float | None) -> None:
+    s = summary
+    took = f" in {seconds:.1f} s" if seconds is not None else ""
+    out.print(
+        f"[bold]Synthetic population of {s['scope']['name']} ({s['scope']['code']})[/], "
+        f"seed {s['seed']}, data cut {s['as_of']}{took}"
+    )
+    h, p = s["households"], s["people"]
+    out.print(
+        f"  households: {h['at_snapshot']:,} at the Regsosek snapshot, {h['now_active']:,} "
+        f"active now ({h['moved_out_of_scope']:,} moved away, {h['dissolved']:,} dissolved)"
+    )
+    out.print(
+        f"  people: {p['at_snapshot']:,} at the snapshot, {p['alive_now']:,} alive now, "
+        f"{p['without_nik']:,} without a NIK yet"
+    )
+    out.print("  life events: " + ", ".join(f"{k} {v:,}" for k, v in s["events"].items()))
+    table = Table("source", "files", "rows", "noise injected (rows)", "duplicates")
+    for name, src in s["sources"].items():
+        noise_rows = sum(v for k, v in src["noise"].items() if not k.startswith("row:"))
+        table.add_row(
+            name,
+            ", ".join(src["files"]),
+            f"{src['rows']:,}",
+            f"{noise_rows:,}",
+            f"{src['noise'].get('row:duplicate', 0):,}",
+        )
+    out.print(table)
+    for name, src in s["sources"].items():
+        detail = ", ".join(f"{k} {v:,}" for k, v in src["noise"].items())
+        out.print(f"  {name} noise: {detail}", highlight=False)
+    d = s["sources"].get("dtks", {})
+    if d:
+        out.print(
+            f"  dtks staleness: {d.get('listed_deceased', 0):,} rows of deceased people, "
+            f"{d.get('listed_at_old_address', 0):,} rows at an old address"
+        )
+    c = s["targeting_check"]
+    a = c["anchor_alatas_2012"]
+    out.print(
+        f"  targeting check (plain PMT on {c['survey_households']:,} survey households): "
+        f"R^2 {c['r_squared']:.3f}; at a 30% cut mistargeting {c['mistargeting']:.3f} "
+        f"(anchor {a['mistargeting']}), inclusion {c['inclusion_error']:.3f} "
+        f"({a['inclusion_error']}), exclusion {c['exclusion_error']:.3f} "
+        f"({a['exclusion_error']})"
+    )
+    out.print(f"  written to {folder}/ (sources/, truth/, survey/, summary.json)")
+
+
+@app.command()
+def synth(
+    region: Annotated[str, typer.Option(help="Regency (11.12), province (11) or ID for all")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder")],
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes")] = 1,
+    people: Annotated[int | None, typer.Option(help="Target number of people")] = None,
+    as_of: Annotated[str, typer.Option(help="Data cut date, YYYY-MM-DD")] = "2025-06-30",
+    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty output folder")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+) -> None:
+    """Generate a synthetic population with its DTKS, Regsosek and P3KE exports."""
+    from tepat.synth.run import synthesize
+
+    cut = _parse_date(as_of, "--as-of")
+    started = time.perf_counter()
+    with err.status("generating...") as status:
+        summary = _run(
+            lambda: synthesize(
+                scope=region,
+                seed=seed,
+                people=people,
+                as_of=cut,
+                out=out_dir,
+                overwrite=overwrite,
+                progress=lambda m: status.update(m + "..."),
+            )
+        )
+    if json_out:
+        sys.stdout.write(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    else:
+        _synth_report(summary, out_dir, time.perf_counter() - started)
+
+
+# --------------------------------------------------------------------- registry
+@registry_app.command("load-synthetic")
+def registry_load(
+    folder: Annotated[Path, typer.Argument(help="Output folder of `tepat synth`")],
+    replace: Annotated[bool, typer.Option(help="Empty the registry first")] = False,
+) -> None:
+    """Load a synthetic population's truth into the registry (one transaction)."""
+    from tepat.db.engine import engine_from_settings
+    from tepat.db.migrate import upgrade
+    from tepat.registry.load import load_synthetic
+
+    engine = engine_from_settings(_settings())
+    _run(lambda: upgrade(engine))
+    with err.status("loading...") as status, engine.begin() as conn:
+        result = _run(
+            lambda: load_synthetic(
+                conn, folder, replace=replace, progress=lambda m: status.update(m)
+            )
+        )
+    out.print(
+        f"loaded {result.households:,} households, {result.people:,} people, "
+        f"{result.memberships:,} memberships, {result.provenance:,} provenance records"
+    )
+
+
+@registry_app.command("summary")
+def registry_summary() -> None:
+    """Counts of the registry by regency."""
+    from tepat.db.engine import engine_from_settings
+    from tepat.registry.summary import registry_counts
+
+    engine = engine_from_settings(_settings())
+    with engine.connect() as conn:
+        rows = _run(lambda: registry_counts(conn))
+    table = Table("regency", "households", "active", "people alive", "deceased")
+    for r in rows:
+        table.add_row(
+            r["regency_code"],
+            f"{r['households']:,}",
+            f"{r['active']:,}",
+            f"{r['alive']:,}",
+            f"{r['deceased']:,}",
+        )
+    out.print(table)
+
+
+# ------------------------------------------------------------------------- demo
+@app.command()
+def demo(
+    region: Annotated[str, typer.Option(help="Kabupaten/kota to synthesise")] = "11.12",
+    seed: int = 1,
+) -> None:
+    """Run everything that exists end to end on the embedded database and say what it did."""
+    from tepat.db.engine import engine_from_settings
+    from tepat.db.migrate import upgrade
+    from tepat.registry.load import load_synthetic
+    from tepat.registry.summary import registry_counts
+    from tepat.synth.run import synthesize
+
+    settings = _settings()
+    folder = settings.data_dir / "demo" / f"synth-{region.replace('.', '')}-seed{seed}"
+    out.rule("1. Synthetic population and source exports")
+    started = time.perf_counter()
+    with err.status("generating...") as status:
+        summary = _run(
+            lambda: synthesize(
+                scope=region,
+                seed=seed,
+                people=None,
+                as_of=date(2025, 6, 30),
+                out=folder,
+                overwrite=True,
+                progress=lambda m: status.update(m + "..."),
+            )
+        )
+    _synth_report(summary, folder, time.perf_counter() - started)
+    out.rule("2. Registry database")
+    engine = engine_from_settings(settings)
+    before, after = _run(lambda: upgrade(engine))
+    out.print(
+        f"schema {before or 'empty'} -> {after} at "
+        f"{engine.url.render_as_string(hide_password=True)}"
+    )
+    with err.status("loading...") as status, engine.begin() as conn:
+        result = _run(
+            lambda: load_synthetic(conn, folder, replace=True, progress=lambda m: status.update(m))
+        )
+    out.print(
+        f"loaded {result.households:,} households, {result.people:,} people, "
+        f"{result.memberships:,} memberships, {result.provenance:,} provenance records"
+    )
+    with engine.connect() as conn:
+        for r in registry_counts(conn):
+            out.print(
+                f"  {r['regency_code']}: {r['active']:,} active households, "
+                f"{r['alive']:,} people alive, {r['deceased']:,} deceased kept with history"
+            )
+    out.rule("What next")
+    out.print(f"  sources:      {folder / 'sources'}")
+    out.print(f"  ground truth: {folder / 'truth'}")
+    out.print("  try:          .venv/bin/tepat nik check 1112014501900001")
+    out.print("                .venv/bin/tepat regions show 11.12")
+    out.print(
+        "  the web service and the cycle (link, rank, eligibility) arrive with the next "
+        "issues; `make test` runs the test suite"
+    )
+
+
+def main() -> None:
+    """Entry point for ``python -m tepat``."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Synthetic population: households, people, life events, source exports and ground truth."""
