@@ -42,7 +42,7 @@ def test_load_writes_every_truth_row_with_provenance(session: Session, populatio
         == pq.read_metadata(truth / "people.parquet").num_rows
     )
     assert result.memberships == _count(session, Membership)
-    assert _count(session, Provenance) == result.households + result.people
+    assert _count(session, Provenance) == result.households + result.people + result.memberships
     deceased = session.execute(
         select(func.count()).select_from(Person).where(Person.status == "deceased")
     ).scalar_one()

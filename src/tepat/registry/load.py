@@ -149,6 +149,14 @@ def load_synthetic(
     households = _rows(truth / "households.parquet")
     people = _rows(truth / "people.parquet")
     memberships = _rows(truth / "memberships.parquet")
+    # A dissolved family ended when its last member's membership did.
+    last_end: dict[int, date] = {}
+    for m in memberships:
+        end = m["end_date"]
+        if end is not None and (
+            m["household_id"] not in last_end or end > last_end[m["household_id"]]
+        ):
+            last_end[m["household_id"]] = end
     say(f"loading {len(households):,} households")
     hh_rows = (
         {
@@ -161,7 +169,7 @@ def load_synthetic(
             "address": f"RT {h['rt']:03d} RW {h['rw']:03d} NO. {h['house_number']}",
             "status": h["status"],
             "formed_on": h["formed_on"],
-            "dissolved_on": None,
+            "dissolved_on": last_end.get(h["household_id"]) if h["status"] == "dissolved" else None,
             **{f: h[f] for f in _HOUSEHOLD_FIELDS if f not in ("rt", "rw")},
             "rt": f"{h['rt']:03d}",
             "rw": f"{h['rw']:03d}",
@@ -175,7 +183,7 @@ def load_synthetic(
         {
             "id": p["person_id"] + 1,
             "birth_date": p["born_on"],
-            "marital_status": p["marital"],
+            "marital_status": p["marital_now"],
             "status": "alive" if p["died_on"] is None else "deceased",
             "died_on": p["died_on"],
             **{f: p[f] for f in _PERSON_FIELDS},
@@ -187,6 +195,7 @@ def load_synthetic(
     say(f"loading {len(memberships):,} memberships")
     member_rows = (
         {
+            "id": k + 1,
             "person_id": m["person_id"] + 1,
             "household_id": m["household_id"] + 1,
             "role": "head" if m["relationship"] == 1 else "member",
@@ -195,33 +204,71 @@ def load_synthetic(
             "end_date": m["end_date"],
             "end_reason": m["end_reason"],
         }
-        for m in memberships
+        for k, m in enumerate(memberships)
     )
     for batch in _batches(member_rows):
         conn.execute(insert(Membership), batch)
-    hh_fields = wrap_fields(["kk_number", "village_code", "address", *_HOUSEHOLD_FIELDS])
-    p_fields = wrap_fields(["birth_date", "marital_status", "status", *_PERSON_FIELDS])
-    prov_rows = [
-        {
-            "entity": "household",
-            "entity_id": h["household_id"] + 1,
-            "fields": hh_fields,
-            "source": "synthetic",
-            "source_record_id": f"truth:household:{h['household_id']}",
-            "observed_on": as_of,
-        }
-        for h in households
-    ] + [
-        {
-            "entity": "person",
-            "entity_id": p["person_id"] + 1,
-            "fields": p_fields,
-            "source": "synthetic",
-            "source_record_id": f"truth:person:{p['person_id']}",
-            "observed_on": as_of,
-        }
-        for p in people
-    ]
+    hh_fields = wrap_fields(
+        [
+            "kk_number",
+            "province_code",
+            "regency_code",
+            "district_code",
+            "village_code",
+            "address",
+            "status",
+            "formed_on",
+            "dissolved_on",
+            *_HOUSEHOLD_FIELDS,
+        ]
+    )
+    p_fields = wrap_fields(["birth_date", "marital_status", "status", "died_on", *_PERSON_FIELDS])
+    m_fields = wrap_fields(
+        [
+            "person_id",
+            "household_id",
+            "role",
+            "relationship_code",
+            "start_date",
+            "end_date",
+            "end_reason",
+        ]
+    )
+    prov_rows = (
+        [
+            {
+                "entity": "household",
+                "entity_id": h["household_id"] + 1,
+                "fields": hh_fields,
+                "source": "synthetic",
+                "source_record_id": f"truth:household:{h['household_id']}",
+                "observed_on": as_of,
+            }
+            for h in households
+        ]
+        + [
+            {
+                "entity": "person",
+                "entity_id": p["person_id"] + 1,
+                "fields": p_fields,
+                "source": "synthetic",
+                "source_record_id": f"truth:person:{p['person_id']}",
+                "observed_on": as_of,
+            }
+            for p in people
+        ]
+        + [
+            {
+                "entity": "membership",
+                "entity_id": k + 1,
+                "fields": m_fields,
+                "source": "synthetic",
+                "source_record_id": f"truth:membership:{k}",
+                "observed_on": as_of,
+            }
+            for k in range(len(memberships))
+        ]
+    )
     say(f"recording provenance for {len(prov_rows):,} records")
     for batch in _batches(iter(prov_rows)):
         conn.execute(insert(Provenance), batch)

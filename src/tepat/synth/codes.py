@@ -237,6 +237,22 @@ CHRONIC_DISEASE: Final = {
     17: "Lupus",
     18: "Lainnya",
 }
+BUSINESS_TURNOVER: Final = {
+    1: "< Rp 5 juta",
+    2: "Rp 5 - < 15 juta",
+    3: "Rp 15 - < 25 juta",
+    4: "Rp 25 - < 50 juta",
+    5: "Rp 50 - < 100 juta",
+    6: "Rp 100 - < 250 juta",
+    7: ">= Rp 250 juta",
+}  # r425 monthly turnover class (our bands; the questionnaire's were not available)
+ID_DOCUMENTS_BITS: Final = {1: "Akta kelahiran", 2: "KIA", 4: "KTP"}  # r411 bitmask
+HEALTH_INSURANCE_BITS: Final = {
+    1: "PBI-JKN",
+    2: "JKN mandiri",
+    4: "JKN pemberi kerja",
+    8: "Lainnya",
+}  # r431a bitmask
 # r501a-g: programs received Oct 2021 - Oct 2022, stored as a bitmask in this order.
 PROGRAMS_RECEIVED: Final = (
     "Sembako/BPNT",

@@ -61,6 +61,7 @@ def apply_events(
             "left_on": nat.copy(),
             "in_snapshot": np.ones(n_p, bool),
             "relationship_now": people["relationship"].copy(),
+            "marital_now": people["marital"].copy(),
             "married_in": np.zeros(n_p, bool),
         }
     )
@@ -109,7 +110,7 @@ def apply_events(
     hh = _append(hh, new_hh)
     people["hh_now"][splits] = new_ids
     people["left_on"][splits] = s_dates
-    people["marital"][splits] = 2
+    people["marital_now"][splits] = 2
     people["relationship_now"][splits] = np.where(people["female"][splits], SPOUSE, HEAD)
     spouses = _spouses(rng, people, splits, new_ids, s_dates)
     people = _append(people, spouses)
@@ -128,18 +129,29 @@ def apply_events(
     hh["status"][movers[out]] = "moved_out"
     events.append(("move", m_dates, np.full(len(movers), -1), movers))
 
-    # Births to married women 15-44 of households present at the snapshot.
+    # Births to married women 15-44, not before a new couple has been together nine months.
     age = people["age"]
     present = people["in_snapshot"] | people["married_in"]
     mothers = np.flatnonzero(
-        present & people["female"] & (people["marital"] == 2) & (age >= 15) & (age <= 44)
+        present & people["female"] & (people["marital_now"] == 2) & (age >= 15) & (age <= 44)
     )
     n_births = rng.poisson(0.075 * years, len(mothers))
     n_births = np.minimum(n_births, 2)
     mum = np.repeat(mothers, n_births)
-    b_dates = _dates_between(rng, SNAPSHOT, as_of, len(mum))
-    mum_dead_before = ~np.isnat(people["died_on"][mum]) & (people["died_on"][mum] < b_dates)
-    mum, b_dates = mum[~mum_dead_before], b_dates[~mum_dead_before]
+    together = np.where(
+        ~np.isnat(people["joined_on"][mum]), people["joined_on"][mum], people["left_on"][mum]
+    )
+    earliest = np.where(
+        np.isnat(together), np.datetime64(SNAPSHOT, "D"), together + np.timedelta64(270, "D")
+    )
+    span = (np.datetime64(as_of, "D") - earliest).astype(np.int64)
+    b_dates = earliest + np.floor(rng.random(len(mum)) * np.maximum(span, 1)).astype(
+        "timedelta64[D]"
+    )
+    possible = (span > 0) & ~(
+        ~np.isnat(people["died_on"][mum]) & (people["died_on"][mum] < b_dates)
+    )
+    mum, b_dates = mum[possible], b_dates[possible]
     babies = _babies(rng, people, mum, b_dates)
     people = _append(people, babies)
     events.append(("birth", b_dates, np.arange(n_p, n_p + len(mum)), babies["hh_now"]))
@@ -201,6 +213,8 @@ def _ghosts(rng: np.random.Generator, hh: Table, people: Table, ghost_hh: np.nda
     g["female"] = rng.random(len(ghost_hh)) < 0.6
     g["age"] = rng.integers(68, 96, len(ghost_hh))
     g["marital"] = np.full(len(ghost_hh), 4, np.int8)
+    g["marital_now"] = g["marital"].copy()
+    g["disability"] = np.ones(len(ghost_hh), np.int16)
     g["died_on"] = _dates_between(rng, date(2016, 1, 1), date(2022, 9, 30), len(ghost_hh))
     g["left_on"] = g["died_on"]
     g["in_snapshot"] = np.zeros(len(ghost_hh), bool)
@@ -225,7 +239,9 @@ def _spouses(
     s["age"] = np.maximum(
         people["age"][splits] + rng.integers(-3, 6, len(splits)) * np.where(s["female"], -1, 1), 18
     )
-    s["marital"] = np.full(len(splits), 2, np.int8)
+    s["marital"] = np.full(len(splits), 1, np.int8)  # unmarried when they were single
+    s["marital_now"] = np.full(len(splits), 2, np.int8)
+    s["disability"] = np.ones(len(splits), np.int16)
     s["relationship"] = np.zeros(len(splits), np.int8)
     s["relationship_now"] = np.where(s["female"], SPOUSE, HEAD).astype(np.int8)
     s["joined_on"] = dates
@@ -246,6 +262,8 @@ def _babies(
     b["female"] = rng.random(len(mothers)) < 0.49
     b["age"] = np.zeros(len(mothers), np.int64)
     b["marital"] = np.ones(len(mothers), np.int8)
+    b["marital_now"] = b["marital"].copy()
+    b["disability"] = np.ones(len(mothers), np.int16)
     b["relationship"] = np.zeros(len(mothers), np.int8)
     mum_rel = people["relationship_now"][mothers]
     b["relationship_now"] = np.where(np.isin(mum_rel, [HEAD, SPOUSE]), CHILD, GRANDCHILD).astype(

@@ -67,6 +67,9 @@ def generate(*, scope: str, seed: int, people: int | None, as_of: date) -> Popul
 
     hh, ppl, ev = events.apply_events(rng, hh, ppl, len(villages.codes), as_of)
     n_h = len(hh["latent"])
+    # Families formed after the snapshot had no snapshot size.
+    for col in ("size", "children", "elderly"):
+        hh[col] = np.where(hh["split_from"] >= 0, 0, hh[col])
     alive_now = np.isnat(ppl["died_on"])
     size_now = np.bincount(ppl["hh_now"][alive_now], minlength=n_h)
     hh["size_now"] = size_now
@@ -85,7 +88,7 @@ def generate(*, scope: str, seed: int, people: int | None, as_of: date) -> Popul
     )
     hh["pce_now"] = np.round(np.exp(hh["log_pce_now"]), -2)
 
-    _assign_identity(rng, villages, hh, ppl)
+    _assign_identity(rng, villages, hh, ppl, as_of)
     memberships = _memberships(hh, ppl)
 
     # Susenas-like survey: a few percent of snapshot households, expenditure with recall error.
@@ -137,7 +140,9 @@ def _snapshot_heads(ppl: Table, n_h: int) -> Table:
     }
 
 
-def _assign_identity(rng: np.random.Generator, villages: Villages, hh: Table, ppl: Table) -> None:
+def _assign_identity(
+    rng: np.random.Generator, villages: Villages, hh: Table, ppl: Table, as_of: date
+) -> None:
     """Names, NIK and KK numbers, consistent with the history."""
     from tepat.reference import RegionLevel, regions
 
@@ -201,7 +206,9 @@ def _assign_identity(rng: np.random.Generator, villages: Villages, hh: Table, pp
     home_village = np.where(ppl["hh"] >= 0, hh["village"][home_hh], hh["village_now"][home_hh])
     home = np.array([c[:8] for c in codes[home_village]], dtype=object)
     r = rng.random(n_p)
-    born_here = ~ppl["in_snapshot"] & ~ppl["married_in"]
+    born_here = (
+        ~ppl["in_snapshot"] & ~ppl["married_in"] & (ppl["born_on"] >= np.datetime64(SNAPSHOT, "D"))
+    )
     district = np.where(
         born_here | (r < 0.85),
         home,
@@ -229,14 +236,23 @@ def _assign_identity(rng: np.random.Generator, villages: Villages, hh: Table, pp
     moved_district = ~np.isnat(hh["moved_on"]) & (
         village_dist[hh["village_now"]] != village_dist[hh["village"]]
     )
+    # A family that left the scope was issued its new KK where it went.
+    out = hh["moved_out_of_scope"]
+    moved_district |= out
     lag = rng.integers(7, 60, n_h).astype("timedelta64[D]")
     new_on = np.where(
         split,
         hh["formed_on"],
         np.where(moved_district, hh["moved_on"] + lag, hh["head_changed_on"] + lag),
     )
+    new_on = np.minimum(new_on, np.datetime64(as_of, "D"))
     needs_new = split | moved_district | ~np.isnat(hh["head_changed_on"])
-    all_districts_kk = np.concatenate([d22, village_dist[hh["village_now"]]])
+    kk_district_now = np.where(
+        out,
+        all_districts[rng.integers(0, len(all_districts), n_h)],
+        village_dist[hh["village_now"]],
+    )
+    all_districts_kk = np.concatenate([d22, kk_district_now])
     all_dates = np.concatenate([issued22, np.where(needs_new, new_on, issued22)])
     kks = identity.make_kks(all_districts_kk, all_dates)
     hh["kk_snapshot"] = np.where(split, None, kks[:n_h])

@@ -89,6 +89,7 @@ PERSON_COLUMNS = (
     "relationship",
     "relationship_now",
     "marital",
+    "marital_now",
     "line",
     "mother_name",
     "pregnant",
@@ -241,7 +242,7 @@ def _write_all(pop: Population, tmp: Path, say: Progress) -> dict[str, Any]:
     say("writing Regsosek 2022")
     exports = [regsosek.export(pop, rng["regsosek"], src, programs)]
     say("writing DTKS")
-    exports.append(dtks.export(pop, rng["dtks"], src, dtks_hh))
+    exports.append(dtks.export(pop, rng["dtks"], src, dtks_hh, programs))
     say("writing P3KE")
     exports.append(p3ke.export(pop, rng["p3ke"], src, p3ke_hh))
     survey.export(pop, tmp / "survey")

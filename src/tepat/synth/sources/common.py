@@ -79,6 +79,9 @@ def p3ke_households(pop: Population, rng: np.random.Generator) -> np.ndarray:
     """The extreme-poor subset as Pendataan Keluarga 2021 ranked it (bottom ~8%)."""
     snap = snapshot_households(pop)
     view = pop.households["log_pce_snapshot"][snap] + rng.normal(0, 0.25, len(snap))
+    # P3KE's own welfare view; its desil 1 is the bottom 5%, the rest of the export desil 2.
+    pop.households["p3ke_desil"] = np.zeros(len(pop.households["latent"]), np.int8)
+    pop.households["p3ke_desil"][snap] = np.where(view <= np.quantile(view, 0.05), 1, 2)
     return snap[view <= np.quantile(view, 0.08)]
 
 
@@ -144,6 +147,18 @@ def fathers_given(pop: Population, persons: np.ndarray) -> np.ndarray:
     has = father >= 0
     out[has] = [p["full_name"][f].split(" ")[0] for f in father[has]]
     return out
+
+
+def muslim_rows(pop: Population, persons: np.ndarray) -> np.ndarray:
+    """True for people of a Muslim-majority naming group (titles and BIN/BINTI apply)."""
+    from tepat.synth.names import GROUPS
+    from tepat.synth.sources.noise import MUSLIM_GROUPS
+
+    muslim_group = np.array([g in MUSLIM_GROUPS for g in GROUPS])
+    hh = np.where(
+        pop.people["hh"][persons] >= 0, pop.people["hh"][persons], pop.people["hh_now"][persons]
+    )
+    return muslim_group[pop.households["group"][hh]]
 
 
 def year_of(dates: np.ndarray) -> np.ndarray:

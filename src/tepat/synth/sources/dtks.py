@@ -22,6 +22,7 @@ from tepat.synth.sources.common import (
     Export,
     addresses,
     fathers_given,
+    muslim_rows,
     people_of,
     truth_table,
     year_of,
@@ -46,7 +47,13 @@ def _ddmmyyyy(d: np.ndarray) -> pa.Array:
     return pc.strftime(pa.array(d.astype("datetime64[D]"), pa.date32()), "%d/%m/%Y")
 
 
-def export(pop: Population, rng: np.random.Generator, out: Path, dtks_hh: np.ndarray) -> Export:
+def export(
+    pop: Population,
+    rng: np.random.Generator,
+    out: Path,
+    dtks_hh: np.ndarray,
+    programs: np.ndarray,
+) -> Export:
     """Write ``dtks_siksng.csv`` under ``out``."""
     h, p, v = pop.households, pop.people, pop.villages
     # Each family's data was last updated some time in 2019-2021.
@@ -57,7 +64,8 @@ def export(pop: Population, rng: np.random.Generator, out: Path, dtks_hh: np.nda
     upd_of[dtks_hh] = updated
     persons = people_of(pop, dtks_hh, include_ghosts=True)
     persons = persons[p["born_on"][persons] < upd_of[p["hh"][persons]]]
-    # Ghosts who died before the family's last update were removed then; the rest linger.
+    # Of the people who died before the snapshot, those who died within ~2.5 years before the
+    # family's last update are still listed (death reports lag); earlier deaths were removed.
     ghost = ~p["in_snapshot"][persons]
     persons = persons[
         ~ghost | (p["died_on"][persons] >= upd_of[p["hh"][persons]] - np.timedelta64(900, "D"))
@@ -79,6 +87,7 @@ def export(pop: Population, rng: np.random.Generator, out: Path, dtks_hh: np.nda
         female,
         fathers_given(pop, rows),
         year_of(p["born_on"][rows]),
+        muslim_rows(pop, rows),
         NAME_RATES,
         labels,
     )
@@ -97,7 +106,7 @@ def export(pop: Population, rng: np.random.Generator, out: Path, dtks_hh: np.nda
         v.regency_names[h["village"][hh]].upper().replace("KABUPATEN ", "").replace("KOTA ", "")
         for hh in hh_rows
     ]
-    pkh = np.isin(hh_rows, uniq_hh[rng.random(len(uniq_hh)) < 0.45])
+    pkh = ((programs[hh_rows] >> 1) & 1).astype(bool)  # the family's r501b (PKH) receipt
     table = pa.table(
         {
             "ID_DTKS": pa.array(row_ids.astype(str)),

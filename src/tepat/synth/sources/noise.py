@@ -12,6 +12,21 @@ import numpy as np
 
 from tepat.synth import noise as name_noise
 
+# Haji titles and BIN/BINTI belong to Muslim naming; other groups get neither.
+MUSLIM_GROUPS = frozenset(
+    {
+        "acehnese",
+        "malay",
+        "minang",
+        "bugis_makassar",
+        "javanese",
+        "sundanese",
+        "betawi",
+        "madurese",
+        "banjar",
+        "sasak",
+    }
+)
 NAME_NOISE_TYPES = (
     "spelling_variant",
     "old_spelling",
@@ -51,10 +66,15 @@ def names(
     female: np.ndarray,
     fathers: np.ndarray,
     born_year: np.ndarray,
+    muslim: np.ndarray,
     rates: Mapping[str, float],
     labels: Labels,
 ) -> np.ndarray:
-    """Apply name noise at ``rates`` (per type); old spelling only to people born before 1965."""
+    """Apply name noise at ``rates`` (per type).
+
+    Old spelling only for people born before 1965; titles and BIN/BINTI only for adults of
+    Muslim-majority groups (``muslim``).
+    """
     out = values.copy()
     n = len(out)
     for kind in NAME_NOISE_TYPES:
@@ -65,9 +85,9 @@ def names(
         if kind == "old_spelling":
             mask &= born_year < 1965
         if kind == "title":
-            mask &= born_year < 1985
+            mask &= (born_year < 1985) & muslim
         if kind == "patronymic":
-            mask &= fathers != ""
+            mask &= (fathers != "") & muslim
         idx = np.flatnonzero(mask)
         changed = []
         for i in idx.tolist():
@@ -105,6 +125,7 @@ def niks(
         idx = np.flatnonzero(present & (rng.random(n) < rate))
         if not len(idx):
             continue
+        before = [out[i] for i in idx.tolist()]
         for i in idx.tolist():
             v: str = out[i]
             if kind == "missing":
@@ -115,8 +136,11 @@ def niks(
                 d = str((int(v[p]) + int(rng.integers(1, 10))) % 10)
                 out[i] = v[:p] + d + v[p + 1 :]
             elif kind == "transposition":
-                p = int(rng.integers(6, 15))
-                out[i] = _swap(v, p) if v[p] != v[p + 1] else _swap(v, p - 1)
+                # Swap two neighbouring digits after the district part (digits 7-16).
+                start = int(rng.integers(6, 15))
+                spots = [q for q in (*range(start, 15), *range(6, start)) if v[q] != v[q + 1]]
+                if spots:
+                    out[i] = _swap(v, spots[0])
             elif kind == "invalid":
                 how = int(rng.integers(0, 3))
                 out[i] = (
@@ -128,8 +152,11 @@ def niks(
                     if rng.random() < 0.5
                     else " ".join((v[:4], v[4:8], v[8:12], v[12:]))
                 )
+        changed = np.array(
+            [out[i] != b for i, b in zip(idx.tolist(), before, strict=True)], dtype=bool
+        )
         present[idx] = [out[i] is not None for i in idx.tolist()]
-        labels.add(idx, f"{field}:{kind}")
+        labels.add(idx[changed], f"{field}:{kind}")
     return out
 
 
@@ -144,7 +171,9 @@ def birth_dates(
     days = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
     ok = ~np.isnat(d)
     swap = ok & (days <= 12) & (days != months) & (rng.random(n) < rates.get("day_month_swap", 0))
-    unknown = ok & ~swap & (rng.random(n) < rates.get("unknown_day", 0))
+    unknown = (
+        ok & ~swap & ~((days == 1) & (months == 7)) & (rng.random(n) < rates.get("unknown_day", 0))
+    )
     slip = ok & ~swap & ~unknown & (rng.random(n) < rates.get("year_slip", 0))
     new_y = np.where(slip, years + rng.choice([-1, 1], n), years)
     new_m = np.where(swap, days, np.where(unknown, 7, months))

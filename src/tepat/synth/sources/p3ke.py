@@ -21,6 +21,7 @@ from tepat.synth.sources.common import (
     Export,
     addresses,
     fathers_given,
+    muslim_rows,
     people_of,
     truth_table,
     year_of,
@@ -105,6 +106,7 @@ def export(pop: Population, rng: np.random.Generator, out: Path, p3ke_hh: np.nda
         female,
         fathers_given(pop, persons),
         year_of(p["born_on"][persons]),
+        muslim_rows(pop, persons),
         NAME_RATES,
         labels,
     )
@@ -115,9 +117,7 @@ def export(pop: Population, rng: np.random.Generator, out: Path, p3ke_hh: np.nda
     addr = addresses(rng, pop, uniq, "p3ke")[inv]
     fam_ids = np.array([f"P3KE-{i:07d}" for i in rng.permutation(len(uniq)) + 1])[inv]
     vill = h["village"][hh_rows]
-    desil = np.where(
-        h["log_pce_snapshot"][hh_rows] < np.quantile(h["log_pce_snapshot"][uniq], 0.5), 1, 2
-    )
+    desil = h["p3ke_desil"][hh_rows]
     prov_names = {c[:2]: "" for c in v.codes}
     from tepat.reference import regions
 

@@ -19,6 +19,7 @@ from tepat.synth.sources.common import (
     Export,
     addresses,
     fathers_given,
+    muslim_rows,
     people_of,
     snapshot_households,
     truth_table,
@@ -128,6 +129,7 @@ def export(pop: Population, rng: np.random.Generator, out: Path, programs: np.nd
         female,
         fathers_given(pop, persons),
         year_of(p["born_on"][persons]),
+        muslim_rows(pop, persons),
         NAME_RATES,
         labels,
     )

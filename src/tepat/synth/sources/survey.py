@@ -21,7 +21,7 @@ def export(pop: Population, out: Path) -> Path:
             "household_id": pa.array(idx, pa.int64()),
             "kk_number": pa.array(h["kk_snapshot"][idx].tolist(), pa.string()),
             "village_code": pa.array(pop.villages.codes[h["village"][idx]].astype(str)),
-            "survey_month": pa.array(["2022-03"] * len(idx)),
+            "survey_month": pa.array(["2022-10"] * len(idx)),
             "pce_observed": pa.array(pop.survey["pce_observed"], pa.float64()),
             "weight": pa.array(np.full(len(idx), 1 / share if share else 0.0), pa.float64()),
         }
