@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -153,3 +154,22 @@ def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     name = f"tepat_test_{os.getpid()}_blank_{next(_blank_counter)}"
     with _postgres_database(database_url, name) as url:
         yield url
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many database tests ran on each backend, so CI's log shows both."""
+    counts: dict[str, dict[str, int]] = {b: {} for b in BACKENDS}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            for backend in BACKENDS:
+                if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid:
+                    counts[backend][outcome] = counts[backend].get(outcome, 0) + 1
+    parts = []
+    for backend, by_outcome in counts.items():
+        shown = ", ".join(f"{n} {o}" for o, n in sorted(by_outcome.items())) or "none ran"
+        parts.append(f"{backend}: {shown}")
+    terminalreporter.write_line("database tests by backend: " + "; ".join(parts))
