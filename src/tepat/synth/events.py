@@ -157,6 +157,20 @@ def apply_events(
     events.append(("birth", b_dates, np.arange(n_p, n_p + len(mum)), babies["hh_now"]))
     n_p = len(people["hh"])
 
+    # A husband or wife whose partner died after the snapshot is widowed (cerai mati).
+    couple = (
+        people["in_snapshot"]
+        & np.isin(people["relationship"], [HEAD, SPOUSE])
+        & (people["marital"] == 2)
+    )
+    died_since = (
+        couple & ~np.isnat(people["died_on"]) & (people["died_on"] >= np.datetime64(SNAPSHOT, "D"))
+    )
+    bereaved_hh = np.zeros(len(hh["latent"]), bool)
+    bereaved_hh[people["hh"][died_since]] = True
+    widowed = couple & np.isnat(people["died_on"]) & bereaved_hh[np.maximum(people["hh"], 0)]
+    people["marital_now"][widowed] = 4
+
     # Heads who died: the spouse or the eldest adult takes over, and a new KK is issued.
     head_dead = (
         (people["relationship_now"] == HEAD)
