@@ -17,53 +17,12 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection, delete, func, insert, select, text
 
 from tepat.errors import Conflict, InvalidInput
+from tepat.registry.fields import HOUSEHOLD_ITEMS
 from tepat.registry.models import Household, Membership, Person, Provenance, wrap_fields
 
 CHUNK = 5_000
 
-_HOUSEHOLD_FIELDS = (
-    "building_ownership",
-    "land_title",
-    "floor_area_m2",
-    "floor_material",
-    "wall_material",
-    "roof_material",
-    "drinking_water",
-    "sewage_distance_ok",
-    "lighting",
-    "power_va",
-    "cooking_fuel",
-    "toilet_facility",
-    "toilet_type",
-    "excreta_disposal",
-    "has_lpg_tank",
-    "has_fridge",
-    "has_ac",
-    "has_water_heater",
-    "has_landline",
-    "has_flat_tv",
-    "has_gold",
-    "has_computer",
-    "has_motorbike",
-    "has_bicycle",
-    "has_car",
-    "has_boat",
-    "has_motorboat",
-    "has_smartphone",
-    "land_elsewhere",
-    "house_elsewhere",
-    "cattle",
-    "buffalo",
-    "horses",
-    "pigs",
-    "goats",
-    "internet_access",
-    "bank_account",
-    "programs_received",
-    "urban",
-    "rt",
-    "rw",
-)
+_HOUSEHOLD_FIELDS = (*HOUSEHOLD_ITEMS, "programs_received", "urban", "rt", "rw")
 _PERSON_FIELDS = (
     "nik",
     "full_name",

@@ -12,32 +12,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from tepat.registry.fields import YES_NO_ITEMS
 from tepat.synth.population import Table
 
 ANCHOR = {"mistargeting": 0.30, "inclusion_error": 0.18, "exclusion_error": 0.52}
 
-_BINARY = (
-    "has_fridge",
-    "has_ac",
-    "has_water_heater",
-    "has_landline",
-    "has_flat_tv",
-    "has_gold",
-    "has_computer",
-    "has_motorbike",
-    "has_bicycle",
-    "has_car",
-    "has_boat",
-    "has_motorboat",
-    "has_smartphone",
-    "land_elsewhere",
-    "house_elsewhere",
-    "internet_access",
-    "bank_account",
-    "has_lpg_tank",
-    "sewage_distance_ok",
-    "urban",
-)
+_BINARY = (*sorted(YES_NO_ITEMS), "urban")
 _CATEGORICAL = (
     "building_ownership",
     "floor_material",

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tepat.errors import InvalidInput
+from tepat.registry.fields import HOUSEHOLD_ITEMS
 from tepat.synth.generate import Population, generate
 from tepat.synth.population import SNAPSHOT
 from tepat.synth.sources import common, dtks, p3ke, regsosek, survey
@@ -38,43 +39,7 @@ HOUSEHOLD_COLUMNS = (
     "rt",
     "rw",
     "house_number",
-    "building_ownership",
-    "land_title",
-    "floor_area_m2",
-    "floor_material",
-    "wall_material",
-    "roof_material",
-    "drinking_water",
-    "sewage_distance_ok",
-    "lighting",
-    "power_va",
-    "cooking_fuel",
-    "toilet_facility",
-    "toilet_type",
-    "excreta_disposal",
-    "has_lpg_tank",
-    "has_fridge",
-    "has_ac",
-    "has_water_heater",
-    "has_landline",
-    "has_flat_tv",
-    "has_gold",
-    "has_computer",
-    "has_motorbike",
-    "has_bicycle",
-    "has_car",
-    "has_boat",
-    "has_motorboat",
-    "has_smartphone",
-    "land_elsewhere",
-    "house_elsewhere",
-    "cattle",
-    "buffalo",
-    "horses",
-    "pigs",
-    "goats",
-    "internet_access",
-    "bank_account",
+    *HOUSEHOLD_ITEMS,
     "programs_received",
     "family_name",
 )

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tepat.registry.fields import HOUSEHOLD_ITEMS, YES_NO_ITEMS
 from tepat.synth.generate import Population
 from tepat.synth.population import SNAPSHOT
 from tepat.synth.sources import noise
@@ -30,22 +31,6 @@ COVERAGE = 0.965
 NAME_RATES = {"typo": 0.02, "spelling_variant": 0.03, "abbreviation": 0.015, "apostrophe": 0.3}
 NIK_RATES = {"missing": 0.03, "typo": 0.006, "transposition": 0.005}
 DOB_RATES = {"day_month_swap": 0.008, "unknown_day": 0.01, "year_slip": 0.005}
-ASSETS = (
-    "has_lpg_tank",
-    "has_fridge",
-    "has_ac",
-    "has_water_heater",
-    "has_landline",
-    "has_flat_tv",
-    "has_gold",
-    "has_computer",
-    "has_motorbike",
-    "has_bicycle",
-    "has_car",
-    "has_boat",
-    "has_motorboat",
-    "has_smartphone",
-)
 
 
 def _yn(values: np.ndarray) -> pa.Array:
@@ -91,33 +76,11 @@ def export(pop: Population, rng: np.random.Generator, out: Path, programs: np.nd
         "r114": pa.array(kk.tolist(), pa.string()),
         "r115": _int(np.where(kk == None, 0, 1), pa.int8()),  # noqa: E711 - element-wise
     }
-    for item, name in (
-        ("r301a", "building_ownership"),
-        ("r301b", "land_title"),
-        ("r302", "floor_area_m2"),
-        ("r303", "floor_material"),
-        ("r304", "wall_material"),
-        ("r305", "roof_material"),
-        ("r306a", "drinking_water"),
-        ("r307a", "lighting"),
-        ("r307b1", "power_va"),
-        ("r308", "cooking_fuel"),
-        ("r309a", "toilet_facility"),
-        ("r309b", "toilet_type"),
-        ("r310", "excreta_disposal"),
-    ):
-        cols[item] = _int(h[name][hh])
-    cols["r306b"] = _yn(h["sewage_distance_ok"][hh])
     for k, letter in enumerate("abcdefg"):
         cols[f"r501{letter}"] = _yn((programs[hh] >> k) & 1)
-    for name, letter in zip(ASSETS, "abcdefghijklmn", strict=True):
-        cols[f"r502{letter}"] = _yn(h[name][hh])
-    cols["r503a"] = _yn(h["land_elsewhere"][hh])
-    cols["r503b"] = _yn(h["house_elsewhere"][hh])
-    for name, letter in zip(("cattle", "buffalo", "horses", "pigs", "goats"), "abcde", strict=True):
-        cols[f"r504{letter}"] = _int(h[name][hh])
-    cols["r505"] = _yn(h["internet_access"][hh])
-    cols["r506"] = _yn(h["bank_account"][hh])
+    # Blocks III and V in questionnaire order.
+    for name, item in sorted(HOUSEHOLD_ITEMS.items(), key=lambda kv: kv[1]):
+        cols[item] = _yn(h[name][hh]) if name in YES_NO_ITEMS else _int(h[name][hh])
     cols["tanggal_pencacahan"] = pa.array(enum_day, pa.date32())
     families = pa.table(cols)
 
