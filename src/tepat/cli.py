@@ -322,6 +322,85 @@ def registry_summary() -> None:
     out.print(table)
 
 
+# ----------------------------------------------------------------------- ingest
+@app.command("ingest")
+def ingest_files(
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="SOURCE FILE",
+            help="dtks FILE.csv | regsosek KELUARGA.parquet ART.parquet | p3ke FILE.xlsx; "
+            "with --mapping, only the files",
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="A mapping file (TOML) describing the files; the source name is its own"),
+    ] = None,
+) -> None:
+    """Stage a source's files, quarantine the rows that fail, and print the reconciliation."""
+    from rich.markup import escape
+
+    from tepat.db.engine import engine_from_settings
+    from tepat.db.migrate import upgrade
+    from tepat.sources.ingest import ingest
+    from tepat.sources.mapping import builtin_mapping, load_mapping
+
+    settings = _settings()
+    if mapping is not None:
+        chosen = _run(lambda: load_mapping(mapping))
+        # `tepat ingest NAME FILE --mapping M` is accepted too: NAME is not a file.
+        if args and args[0] == chosen.name and not Path(args[0]).exists():
+            args = args[1:]
+        files = [Path(a) for a in args]
+    else:
+        chosen = _run(lambda: builtin_mapping(args[0]))
+        files = [Path(a) for a in args[1:]]
+    engine = engine_from_settings(settings)
+    _run(lambda: upgrade(engine))
+    with err.status(f"ingesting {chosen.name}..."), engine.begin() as conn:
+        result = _run(
+            lambda: ingest(
+                source=chosen.name,
+                files=files,
+                data_dir=settings.data_dir,
+                db=conn,
+                mapping=chosen,
+            )
+        )
+    state = "already ingested: nothing new written" if result.already_ingested else "new"
+    out.print(f"[bold]{result.source}[/] batch {result.batch_id} ({state})", highlight=False)
+    table = Table("role", "rows in", "staged", "quarantined", "blank lines")
+    table.add_column("file", overflow="fold")
+    for f in result.files:
+        table.add_row(
+            f.role,
+            f"{f.rows_in:,}",
+            f"{f.staged:,}",
+            f"{f.quarantined:,}",
+            f"{f.blank:,}",
+            escape(f.name),
+        )
+    out.print(table)
+    mark = "[green]reconciled[/]" if result.reconciled else "[bold red]DOES NOT RECONCILE[/]"
+    out.print(
+        f"  {result.rows_in:,} rows in = {result.rows_staged:,} staged + "
+        f"{result.rows_quarantined:,} quarantined: {mark}",
+        highlight=False,
+    )
+    if result.reasons:
+        total = sum(n for _, n in result.reasons)
+        out.print(f"  quarantine reasons ({total:,} rows; a row's reasons are joined by ';'):")
+        for reason, count in result.reasons[:8]:
+            out.print(f"    {count:>8,}  {reason}", markup=False, highlight=False)
+        if len(result.reasons) > 8:
+            out.print(f"    ... and {len(result.reasons) - 8} more reasons", highlight=False)
+    out.print(f"  unresolved addresses (village code left empty): {result.unresolved_addresses:,}")
+    out.print(f"  staged rows: {result.staged_path}", markup=False, highlight=False)
+    if not result.reconciled:
+        raise typer.Exit(1)
+
+
 # ------------------------------------------------------------------------- demo
 @app.command()
 def demo(
