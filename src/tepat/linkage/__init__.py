@@ -1,0 +1,1 @@
+"""Record linkage: standardisation of names, identifiers and addresses, then matching."""

@@ -1,0 +1,1 @@
+"""Pipelines: the batch steps chained into runs (integration now; ranking and releases later)."""
