@@ -5,17 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
-
-from tepat.config import Settings, get_settings
-from tepat.errors import TepatError
 
 app = typer.Typer(
     help="Tepat: DTSEN, Indonesia's socio-economic registry.",
@@ -33,30 +28,10 @@ app.add_typer(nik_app, name="nik")
 app.add_typer(kk_app, name="kk")
 app.add_typer(registry_app, name="registry")
 
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-
-
-def _run(fn: Callable[[], T]) -> T:
-    """Turn a domain error into a one-line message and exit code 2 (usage/data error)."""
-    try:
-        return fn()
-    except TepatError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        raise typer.Exit(2) from None
-
-
-def _settings() -> Settings:
-    return _run(get_settings)
-
-
-def _parse_date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err.print(f"[bold red]error:[/] {option} must be a date as YYYY-MM-DD, not {value!r}")
-        raise typer.Exit(2) from None
+from tepat.commands.common import err, out  # noqa: E402 - after the apps, as they are used
+from tepat.commands.common import parse_date as _parse_date  # noqa: E402
+from tepat.commands.common import run as _run  # noqa: E402
+from tepat.commands.common import settings as _settings  # noqa: E402
 
 
 # --------------------------------------------------------------------------- db
@@ -410,7 +385,6 @@ def demo(
     """Run everything that exists end to end on the embedded database and say what it did."""
     from tepat.db.engine import engine_from_settings
     from tepat.db.migrate import upgrade
-    from tepat.registry.load import load_synthetic
     from tepat.registry.summary import registry_counts
     from tepat.synth.run import synthesize
 
@@ -431,35 +405,46 @@ def demo(
             )
         )
     _synth_report(summary, folder, time.perf_counter() - started)
-    out.rule("2. Registry database")
+    out.rule("2. Ingest the three sources into staging")
     engine = engine_from_settings(settings)
     before, after = _run(lambda: upgrade(engine))
     out.print(
-        f"schema {before or 'empty'} -> {after} at "
+        f"registry schema {before or 'empty'} -> {after} at "
         f"{engine.url.render_as_string(hide_password=True)}"
     )
-    with err.status("loading...") as status, engine.begin() as conn:
-        result = _run(
-            lambda: load_synthetic(conn, folder, replace=True, progress=lambda m: status.update(m))
-        )
-    out.print(
-        f"loaded {result.households:,} households, {result.people:,} people, "
-        f"{result.memberships:,} memberships, {result.provenance:,} provenance records"
-    )
+    src = folder / "sources"
+    for args in (
+        [
+            "regsosek",
+            str(src / "regsosek2022_keluarga.parquet"),
+            str(src / "regsosek2022_art.parquet"),
+        ],
+        ["dtks", str(src / "dtks_siksng.csv")],
+        ["p3ke", str(src / "p3ke_2021.xlsx")],
+    ):
+        ingest_files(args=args, mapping=None)
+    out.rule("3. Link people and families, build golden records, load the registry")
+    _integration.integrate_command(as_of="2025-06-30", load=True, model=None)
+    out.rule("4. Accuracy against the synthetic ground truth")
+    _integration.evaluate_linkage(truth=folder, run_folder=None, threshold=0.9, json_out=False)
     with engine.connect() as conn:
         for r in registry_counts(conn):
             out.print(
-                f"  {r['regency_code']}: {r['active']:,} active households, "
-                f"{r['alive']:,} people alive, {r['deceased']:,} deceased kept with history"
+                f"  registry {r['regency_code']}: {r['households']:,} households, "
+                f"{r['alive']:,} people"
             )
     out.rule("What next")
-    out.print(f"  sources:      {folder / 'sources'}")
-    out.print(f"  ground truth: {folder / 'truth'}")
-    out.print("  try:          .venv/bin/tepat nik check 1112014501900001")
-    out.print("                .venv/bin/tepat regions show 11.12")
+    out.print(f"  sources:        {folder / 'sources'}")
+    out.print(f"  ground truth:   {folder / 'truth'}")
     out.print(
-        "  the web service and the cycle (link, rank, eligibility) arrive with the next "
-        "issues; `make test` runs the test suite"
+        f"  staging, runs:  {settings.data_dir / 'staging'}, {settings.data_dir / 'integration'}"
+    )
+    out.print("  review queue:   .venv/bin/tepat review list")
+    out.print("  try:            .venv/bin/tepat nik check 1112014501900001")
+    out.print("                  .venv/bin/tepat regions show 11.12")
+    out.print(
+        "  ranking, eligibility and the web service arrive with the next issues; "
+        "`make test` runs the test suite"
     )
 
 
@@ -470,3 +455,11 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ------------------------------------------------------------- integration commands
+from tepat.commands import integration as _integration  # noqa: E402 - keeps heavy imports lazy
+
+app.command("integrate")(_integration.integrate_command)
+app.add_typer(_integration.evaluate_app, name="evaluate")
+app.add_typer(_integration.review_app, name="review")

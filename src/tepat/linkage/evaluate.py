@@ -171,15 +171,45 @@ def _by_source_pair(con: duckdb.DuckDBPyConnection) -> dict[str, Scores]:
     """Cluster scores of pairs within and across sources (dtks-dtks, dtks-regsosek, ...)."""
     rows = con.execute(
         """
-        WITH pr AS (
+        WITH cand AS (
+            SELECT a.uid AS ua, b.uid AS ub FROM lab a JOIN lab b
+              ON a.person_id = b.person_id AND a.uid < b.uid
+            UNION
+            SELECT a.uid, b.uid FROM lab a JOIN lab b
+              ON a.cluster_id = b.cluster_id AND a.uid < b.uid),
+        pr AS (
             SELECT least(a.source, b.source) || '-' || greatest(a.source, b.source) AS pair,
                    a.person_id = b.person_id AS same_person,
                    a.cluster_id = b.cluster_id AS same_cluster
-            FROM lab a JOIN lab b ON a.uid < b.uid
-             AND (a.person_id = b.person_id OR a.cluster_id = b.cluster_id))
+            FROM cand JOIN lab a ON a.uid = cand.ua JOIN lab b ON b.uid = cand.ub)
         SELECT pair, count(*) FILTER (WHERE same_person AND same_cluster),
                count(*) FILTER (WHERE same_cluster), count(*) FILTER (WHERE same_person)
         FROM pr GROUP BY pair ORDER BY pair
         """
     ).fetchall()
     return {str(pair): Scores.of(int(tp), int(pred), int(act)) for pair, tp, pred, act in rows}
+
+
+def evaluate_families(*, records: pa.Table, families: pa.Table, truth: pa.Table) -> Scores:
+    """Pairwise scores of family linkage over source family records.
+
+    Args:
+        records: ``source``, ``record_id``, ``household_key`` of every linked record.
+        families: ``family_key`` (``source:household_key``), ``family_id``.
+        truth: ``source``, ``record_id``, ``household_id`` (the true family of each row).
+    A source family's true family is the one most of its rows belong to.
+    """
+    con = duckdb.connect()
+    con.register("records_in", records)
+    con.register("families_in", families)
+    con.register("truth_in", truth)
+    con.execute(
+        "CREATE TABLE ft AS SELECT r.source || ':' || r.household_key AS family_key, "
+        "mode(t.household_id) AS true_family FROM records_in r "
+        "JOIN truth_in t USING (source, record_id) WHERE r.household_key IS NOT NULL GROUP BY 1"
+    )
+    con.execute("CREATE TABLE fl AS SELECT * FROM families_in JOIN ft USING (family_key)")
+    tp = con.execute(_pairs_sql("family_id, true_family", "fl")).fetchall()[0][0]
+    predicted = con.execute(_pairs_sql("family_id", "fl")).fetchall()[0][0]
+    actual = con.execute(_pairs_sql("true_family", "fl")).fetchall()[0][0]
+    return Scores.of(int(tp), int(predicted), int(actual))

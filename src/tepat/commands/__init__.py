@@ -1,0 +1,1 @@
+"""Command-line command groups; ``tepat.cli`` assembles them into one ``tepat`` command."""
