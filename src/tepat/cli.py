@@ -424,7 +424,7 @@ def demo(
     ):
         ingest_files(args=args, mapping=None)
     out.rule("3. Link people and families, build golden records, load the registry")
-    _integration.integrate_command(as_of="2025-06-30", load=True, model=None)
+    _integration.integrate_command(as_of="2025-06-30", load=True, model=None, memory_limit="4GB")
     out.rule("4. Accuracy against the synthetic ground truth")
     _integration.evaluate_linkage(truth=folder, run_folder=None, threshold=0.9, json_out=False)
     with engine.connect() as conn:
@@ -463,3 +463,4 @@ from tepat.commands import integration as _integration  # noqa: E402 - keeps hea
 app.command("integrate")(_integration.integrate_command)
 app.add_typer(_integration.evaluate_app, name="evaluate")
 app.add_typer(_integration.review_app, name="review")
+app.command("link")(__import__("tepat.commands.link", fromlist=["link_command"]).link_command)

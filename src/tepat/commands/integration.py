@@ -32,6 +32,7 @@ def integrate_command(
             help="A trained model (model.json of an earlier run) to reuse instead of training"
         ),
     ] = None,
+    memory_limit: Annotated[str, typer.Option(help="Memory budget of the DuckDB engine")] = "4GB",
 ) -> None:
     """Link the newest batch of every source into people and families; build golden records."""
     from tepat.db.engine import engine_from_settings, session_factory, unit_of_work
@@ -52,6 +53,7 @@ def integrate_command(
                 data_dir=cfg.data_dir,
                 reference_date=reference,
                 trained_model=trained,
+                memory_limit=memory_limit,
                 progress=lambda m: status.update(m + "..."),
             )
         )

@@ -97,14 +97,15 @@ def link_records(
 
     settings = settings or LinkageSettings()
     timings: dict[str, float] = {}
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     db_api = DuckDBAPI(con)
     sdf = db_api.register(table_name)
     started = time.perf_counter()
     if trained_model is not None:
-        linker = Linker(sdf, trained_model)
+        linker = Linker(sdf, trained_model, log_level=logging.WARNING)
     else:
-        linker = Linker(sdf, model.settings())
+        linker = Linker(sdf, model.settings(), log_level=logging.WARNING)
         _train(linker, settings)
     timings["train_s"] = time.perf_counter() - started
 

@@ -6,15 +6,29 @@ suffixes are Splink's), so they run on DuckDB and on Spark alike.
 
 Blocking keeps the number of compared pairs per record flat as the registry grows: every rule
 either uses an identifier (NIK, KK) or pairs a name key with a birth date or a region.
+
+Two variants (:func:`settings`'s ``identity``):
+
+- ``"nik"`` (the default): our sources, identified by the 16-digit NIK and the KK.
+- ``"generic"``: a person file that is not one of our sources (``tepat link``), identified by
+  any identity number (a passport or social-security number...). It reads ``id_clean`` (the
+  number with separators removed, at least 5 characters), ``postcode_std`` and
+  ``last_phonetic`` on top of the standardised columns; :mod:`tepat.linkage.anyfile` adds them.
+  Comparisons and rules whose columns a file does not have are left out (``available``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Collection
+from typing import Any, Final, Literal
 
+Identity = Literal["nik", "generic"]
+IDENTITIES: Final[tuple[Identity, ...]] = ("nik", "generic")
 UNIQUE_ID: Final = "uid"
 # How often a NIK's serial (its last four digits) is mistyped in a source.
 SERIAL_TYPO_RATE: Final = 5e-3
+# How often a file that keeps given and family names apart swaps them.
+SWAP_RATE: Final = 5e-3
 
 # Blocking rules (SQL over l. and r.). Each pairs a strong key with something local.
 BLOCKING_RULES: Final = (
@@ -42,6 +56,68 @@ def _level(sql: str, label: str, **extra: Any) -> dict[str, Any]:
 
 def _null(column: str) -> dict[str, Any]:
     return _level(f"{column}_l IS NULL OR {column}_r IS NULL", "null", is_null_level=True)
+
+
+def _name_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "name",
+        "comparison_levels": [
+            _null("name_std"),
+            _level(
+                "name_std_l = name_std_r",
+                "exact",
+                tf_adjustment_column="name_std",
+                tf_adjustment_weight=1.0,
+            ),
+            _level("name_phonetic_l = name_phonetic_r", "same sound"),
+            _level("jaro_winkler_similarity(name_std_l, name_std_r) >= 0.94", "jw 0.94"),
+            _level("jaro_winkler_similarity(name_std_l, name_std_r) >= 0.85", "jw 0.85"),
+            _level(
+                "given_std_l = given_std_r OR (last_std_l = last_std_r AND "
+                "substr(given_std_l, 1, 1) = substr(given_std_r, 1, 1))",
+                "first name or last name with initial",
+            ),
+            _level("ELSE", "different"),
+        ],
+    }
+
+
+def _dob_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "birth_date",
+        "comparison_levels": [
+            _null("birth_date"),
+            _level("birth_date_l = birth_date_r", "exact"),
+            _level(
+                "birth_year_l = birth_year_r AND birth_month_l = birth_day_r "
+                "AND birth_day_l = birth_month_r",
+                "day and month swapped",
+            ),
+            _level(
+                "birth_year_l = birth_year_r AND ((birth_month_l = 7 AND birth_day_l = 1) "
+                "OR (birth_month_r = 7 AND birth_day_r = 1) OR birth_month_l = birth_month_r)",
+                "same year, unknown day or same month",
+            ),
+            _level(
+                "abs(birth_year_l - birth_year_r) = 1 AND birth_month_l = birth_month_r "
+                "AND birth_day_l = birth_day_r",
+                "year off by one",
+            ),
+            _level("abs(birth_year_l - birth_year_r) <= 2", "within two years"),
+            _level("ELSE", "different"),
+        ],
+    }
+
+
+def _sex_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "sex",
+        "comparison_levels": [
+            _null("sex"),
+            _level("sex_l = sex_r", "same"),
+            _level("ELSE", "different"),
+        ],
+    }
 
 
 def comparisons() -> list[dict[str, Any]]:
@@ -77,51 +153,8 @@ def comparisons() -> list[dict[str, Any]]:
             _level("ELSE", "different"),
         ],
     }
-    name = {
-        "output_column_name": "name",
-        "comparison_levels": [
-            _null("name_std"),
-            _level(
-                "name_std_l = name_std_r",
-                "exact",
-                tf_adjustment_column="name_std",
-                tf_adjustment_weight=1.0,
-            ),
-            _level("name_phonetic_l = name_phonetic_r", "same sound"),
-            _level("jaro_winkler_similarity(name_std_l, name_std_r) >= 0.94", "jw 0.94"),
-            _level("jaro_winkler_similarity(name_std_l, name_std_r) >= 0.85", "jw 0.85"),
-            _level(
-                "given_std_l = given_std_r OR (last_std_l = last_std_r AND "
-                "substr(given_std_l, 1, 1) = substr(given_std_r, 1, 1))",
-                "first name or last name with initial",
-            ),
-            _level("ELSE", "different"),
-        ],
-    }
-    dob = {
-        "output_column_name": "birth_date",
-        "comparison_levels": [
-            _null("birth_date"),
-            _level("birth_date_l = birth_date_r", "exact"),
-            _level(
-                "birth_year_l = birth_year_r AND birth_month_l = birth_day_r "
-                "AND birth_day_l = birth_month_r",
-                "day and month swapped",
-            ),
-            _level(
-                "birth_year_l = birth_year_r AND ((birth_month_l = 7 AND birth_day_l = 1) "
-                "OR (birth_month_r = 7 AND birth_day_r = 1) OR birth_month_l = birth_month_r)",
-                "same year, unknown day or same month",
-            ),
-            _level(
-                "abs(birth_year_l - birth_year_r) = 1 AND birth_month_l = birth_month_r "
-                "AND birth_day_l = birth_day_r",
-                "year off by one",
-            ),
-            _level("abs(birth_year_l - birth_year_r) <= 2", "within two years"),
-            _level("ELSE", "different"),
-        ],
-    }
+    name = _name_comparison()
+    dob = _dob_comparison()
     nik_facts = {
         # When only one record has a NIK and the recorded birth dates disagree, what the NIK
         # encodes says which recorded date is a slip. Otherwise the other comparisons cover it.
@@ -142,14 +175,7 @@ def comparisons() -> list[dict[str, Any]]:
             _level("ELSE", "disagrees"),
         ],
     }
-    sex = {
-        "output_column_name": "sex",
-        "comparison_levels": [
-            _null("sex"),
-            _level("sex_l = sex_r", "same"),
-            _level("ELSE", "different"),
-        ],
-    }
+    sex = _sex_comparison()
     place = {
         "output_column_name": "place",
         "comparison_levels": [
@@ -165,8 +191,246 @@ def comparisons() -> list[dict[str, Any]]:
     return [nik, name, dob, nik_facts, sex, place]
 
 
-def settings(*, probability_two_random_records_match: float = 1e-5) -> dict[str, Any]:
-    """Splink settings for deduplicating people across and within sources."""
+# ----------------------------------------------------------------- generic: any person file
+
+# Which standardised columns each generic comparison needs (all of them on at least one record).
+_NEEDS: Final[dict[str, tuple[str, ...]]] = {
+    "id": ("id_clean",),
+    "name": ("name_std",),
+    "birth_date": ("birth_date",),
+    "sex": ("sex",),
+    "place": ("address_std", "postcode_std", "district_code"),  # any of them
+}
+# (rule, the columns it needs). Each pairs a strong key with something local, as above.
+GENERIC_BLOCKING_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("l.id_clean = r.id_clean", ("id_clean",)),
+    (
+        "l.given_phonetic = r.given_phonetic and l.birth_date = r.birth_date",
+        ("name_std", "birth_date"),
+    ),
+    (
+        "l.last_phonetic = r.last_phonetic and l.birth_date = r.birth_date",
+        ("name_std", "birth_date"),
+    ),
+    (
+        # Given and family names swapped (files that keep them apart do that).
+        "l.given_phonetic = r.last_phonetic and l.birth_date = r.birth_date",
+        ("name_std", "birth_date"),
+    ),
+    (
+        # Same name by sound and birth year: catches a day/month swap or a day typo.
+        "l.name_phonetic = r.name_phonetic and l.birth_year = r.birth_year",
+        ("name_std", "birth_date"),
+    ),
+    (
+        "l.postcode_std = r.postcode_std and l.birth_year = r.birth_year",
+        ("postcode_std", "birth_date"),
+    ),
+    # A first or family name by sound in the same postcode: a birth date that is wrong or missing.
+    (
+        "l.given_phonetic = r.given_phonetic and l.postcode_std = r.postcode_std",
+        ("name_std", "postcode_std"),
+    ),
+    (
+        "l.last_phonetic = r.last_phonetic and l.postcode_std = r.postcode_std",
+        ("name_std", "postcode_std"),
+    ),
+    (
+        "l.district_code = r.district_code and l.birth_date = r.birth_date",
+        ("district_code", "birth_date"),
+    ),
+)
+# EM sessions: together they leave every comparison free to vary in at least one of them.
+GENERIC_TRAINING_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("l.id_clean = r.id_clean", ("id_clean",)),
+    ("l.name_std = r.name_std and l.birth_date = r.birth_date", ("name_std", "birth_date")),
+    ("l.name_std = r.name_std and l.postcode_std = r.postcode_std", ("name_std", "postcode_std")),
+    (
+        "l.name_std = r.name_std and l.district_code = r.district_code",
+        ("name_std", "district_code"),
+    ),
+    # Without an identity number, the name is learned where birth date and place agree.
+    (
+        "l.birth_date = r.birth_date and l.postcode_std = r.postcode_std",
+        ("birth_date", "postcode_std"),
+    ),
+    (
+        "l.birth_date = r.birth_date and l.district_code = r.district_code",
+        ("birth_date", "district_code"),
+    ),
+)
+# Rules that pick out almost only true matches, for the prior probability that two random
+# records match: (rule, assumed share of true matches it catches, columns it needs, the
+# comparison levels it amounts to). The first usable one is used, twice: with the assumed recall
+# before training, then with the recall the trained m probabilities of its levels give (their
+# product), which does not depend on a guess about the file's error rates.
+GENERIC_DETERMINISTIC_RULES: Final[
+    tuple[tuple[str, float, tuple[str, ...], tuple[tuple[str, str], ...]], ...]
+] = (
+    ("l.id_clean = r.id_clean", 0.8, ("id_clean",), (("id", "exact"),)),
+    (
+        "l.name_std = r.name_std and l.birth_date = r.birth_date",
+        0.6,
+        ("name_std", "birth_date"),
+        (("name", "exact"), ("birth_date", "exact")),
+    ),
+)
+
+
+def _usable(needs: tuple[str, ...], available: Collection[str] | None) -> bool:
+    return available is None or all(n in available for n in needs)
+
+
+def generic_comparisons(available: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Comparisons for any person file; those whose columns are not ``available`` are left out.
+
+    ``available`` names the standardised columns that hold a value on some record (None: all).
+    """
+    identity = {
+        # Any identity number: one typo or a transposition of two digits is the commonest slip.
+        "output_column_name": "id",
+        "comparison_levels": [
+            _null("id_clean"),
+            # No term-frequency adjustment: a number is on one person's records only, so its
+            # frequency counts that person's duplicates, and would weigh them down. (Placeholder
+            # numbers, one character repeated, are removed before linkage.)
+            _level("id_clean_l = id_clean_r", "exact"),
+            _level(
+                "damerau_levenshtein(id_clean_l, id_clean_r) = 1",
+                "one typo or transposition apart",
+            ),
+            _level("ELSE", "different"),
+        ],
+    }
+    name = _name_comparison()
+    # Files that keep given and family names apart also swap them.
+    name["comparison_levels"].insert(
+        -2,
+        # Too rare to learn from a file (EM and random sampling rarely see one): fixed at about
+        # 1 match in 200 and 1 random pair in 10,000, a conservative +5.6 bits.
+        _level(
+            "given_phonetic_l = last_phonetic_r AND last_phonetic_l = given_phonetic_r",
+            "given and family names swapped",
+            m_probability=SWAP_RATE,
+            u_probability=1e-4,
+            fix_m_probability=True,
+            fix_u_probability=True,
+        ),
+    )
+    place = _generic_place(available)
+    chosen = {
+        "id": identity,
+        "name": name,
+        "birth_date": _dob_comparison(),
+        "sex": _sex_comparison(),
+        "place": place,
+    }
+    out = []
+    for key, comparison in chosen.items():
+        needs = _NEEDS[key]
+        if available is None or any(n in available for n in needs):
+            out.append(comparison)
+    return out
+
+
+def _generic_place(available: Collection[str] | None) -> dict[str, Any]:
+    """Where a person lives: the address line, the region code, else the postcode.
+
+    One comparison, not three: they move together (a person who moved changes all of them), so
+    comparing them apart would count one move two or three times.
+    """
+    have = {
+        c: available is None or c in available
+        for c in ("address_std", "district_code", "postcode_std")
+    }
+    present = [c for c, ok in have.items() if ok]
+    levels: list[dict[str, Any]] = [
+        _level(
+            " AND ".join(f"({c}_l IS NULL OR {c}_r IS NULL)" for c in present),
+            "null",
+            is_null_level=True,
+        )
+    ]
+    if have["address_std"]:
+        levels += [
+            _level("address_std_l = address_std_r", "same address"),
+            _level(
+                "jaro_winkler_similarity(address_std_l, address_std_r) >= 0.9",
+                "address one or two slips apart",
+            ),
+        ]
+    if have["district_code"]:
+        levels.append(_level("village_code_l = village_code_r", "same village"))
+    if have["postcode_std"]:
+        levels.append(_level("postcode_std_l = postcode_std_r", "same postcode"))
+    if have["district_code"]:
+        levels.append(_level("district_code_l = district_code_r", "same district"))
+    if have["postcode_std"]:
+        # A postcode one character off at its end is usually the next area (or a slip).
+        levels.append(
+            _level(
+                "length(postcode_std_l) >= 4 AND length(postcode_std_r) >= 4 AND "
+                "left(postcode_std_l, length(postcode_std_l) - 1) = "
+                "left(postcode_std_r, length(postcode_std_r) - 1)",
+                "postcode differs in its last character",
+            )
+        )
+    if have["district_code"]:
+        levels.append(_level("regency_code_l = regency_code_r", "same regency"))
+    levels.append(_level("ELSE", "elsewhere"))
+    return {"output_column_name": "place", "comparison_levels": levels}
+
+
+def generic_blocking_rules(available: Collection[str] | None = None) -> list[str]:
+    """The generic blocking rules whose columns are ``available`` (None: all)."""
+    return [rule for rule, needs in GENERIC_BLOCKING_RULES if _usable(needs, available)]
+
+
+def generic_training_rules(available: Collection[str] | None = None) -> list[str]:
+    """The generic EM blocking rules whose columns are ``available`` (None: all)."""
+    return [rule for rule, needs in GENERIC_TRAINING_RULES if _usable(needs, available)]
+
+
+def generic_deterministic_rule(
+    available: Collection[str] | None = None,
+) -> tuple[str, float, tuple[tuple[str, str], ...]] | None:
+    """A rule of near-certain matches, its assumed recall and the (comparison, level) pairs it
+    amounts to; None if none is usable."""
+    for rule, recall, needs, levels in GENERIC_DETERMINISTIC_RULES:
+        if _usable(needs, available):
+            return rule, recall, levels
+    return None
+
+
+def settings(
+    *,
+    probability_two_random_records_match: float = 1e-5,
+    identity: Identity = "nik",
+    available: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """Splink settings for deduplicating people across and within sources.
+
+    ``identity="nik"`` (the default) is the model of our sources; ``"generic"`` the model of any
+    person file (see the module docstring), limited to the ``available`` columns (None: all).
+    """
+    if identity == "generic":
+        return {
+            "link_type": "dedupe_only",
+            "unique_id_column_name": UNIQUE_ID,
+            "comparisons": generic_comparisons(available),
+            "blocking_rules_to_generate_predictions": [
+                {"blocking_rule": rule} for rule in generic_blocking_rules(available)
+            ],
+            "probability_two_random_records_match": probability_two_random_records_match,
+            "retain_matching_columns": False,
+            "retain_intermediate_calculation_columns": False,
+            "additional_columns_to_retain": ["source"],
+            "max_iterations": 20,
+        }
+    if identity != "nik":
+        raise ValueError(f"identity must be one of {', '.join(IDENTITIES)}, not {identity!r}")
+    if available is not None:
+        raise ValueError("available applies to the generic model only")
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": UNIQUE_ID,

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -84,6 +83,7 @@ def integrate(
     rules: Survivorship | None = None,
     trained_model: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    memory_limit: str = "4GB",
 ) -> IntegrationResult:
     """Run integration over the newest batch of every source; see the module docstring."""
     say = progress or (lambda _m: None)
@@ -98,19 +98,29 @@ def integrate(
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(tmp / "work.duckdb"))
+        # Bounded memory: DuckDB spills to the run's folder instead of taking most of the RAM.
         con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{tmp / 'spill'}'")
         started = time.perf_counter()
         say("standardising")
-        tables = [pq.read_table(data_dir / b.staged_path) for b in batches]
-        staged = pa.concat_tables(tables, promote_options="default")
-        std = standardise(staged, reference_date=reference_date)
-        con.register("std_in", std)
+        # One batch at a time into DuckDB keeps only one source's Arrow columns in memory.
+        for number, batch in enumerate(batches):
+            std = standardise(
+                pq.read_table(data_dir / batch.staged_path), reference_date=reference_date
+            )
+            con.register("std_in", std)
+            if number == 0:
+                con.execute("CREATE TABLE std_raw AS SELECT * FROM std_in")
+            else:
+                con.execute("INSERT INTO std_raw BY NAME SELECT * FROM std_in")
+            con.unregister("std_in")
+            del std
         con.execute(
             "CREATE TABLE std AS SELECT row_number() OVER (ORDER BY source, batch_id, line) - 1 "
-            "AS uid, * FROM std_in"
+            "AS uid, * FROM std_raw"
         )
-        con.unregister("std_in")
-        del std, staged, tables
+        con.execute("DROP TABLE std_raw")
         timings["standardise_s"] = time.perf_counter() - started
 
         say("linking people")
@@ -155,7 +165,7 @@ def integrate(
         golden = consolidate(con, "linked_f", rules)
         con.execute(
             "CREATE TABLE records AS SELECT l.uid, l.source, l.record_id, l.batch_id, l.line, "
-            "l.household_key, l.cluster_id, pf.family_id FROM linked l "
+            "l.observed_on, l.household_key, l.cluster_id, pf.family_id FROM linked l "
             "LEFT JOIN person_family pf USING (cluster_id)"
         )
         con.execute(
@@ -182,9 +192,16 @@ def integrate(
         )
         con.close()
         (tmp / "work.duckdb").unlink()
+        shutil.rmtree(tmp / "spill", ignore_errors=True)
         (tmp / "model.json").write_text(json.dumps(run.model, indent=1))
         (tmp / "summary.json").write_text(json.dumps(result.as_dict(), indent=2, default=str))
         tmp.rename(folder)
+    except duckdb.OutOfMemoryException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InvalidInput(
+            f"integration ran out of its {memory_limit} memory budget ({exc}); give it more with "
+            "--memory-limit, nothing was changed"
+        ) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,9 +1,9 @@
 """Golden records: one person per person cluster, one household per family, each field chosen
-by the survivorship rules in ``survivorship.toml``, each value with its provenance.
+by the survivorship rules in ``survivorship.toml``, each value with the record it came from
+(``<field>__uid``, resolved to source, record id and date through the run's ``records``).
 
 The rules are data (a program manager edits the TOML); this module turns them into one DuckDB
-aggregate per entity, so 2 million records consolidate in one pass. For every field the chosen
-record's ``source``, ``record_id`` and ``observed_on`` are kept beside the value.
+aggregate per entity, so 2 million records consolidate in one pass.
 """
 
 from __future__ import annotations
@@ -96,10 +96,16 @@ def load_survivorship(path: Path | None = None) -> Survivorship:
 
 
 def _order_key(field: str, column: str, rule: str, entity: str) -> str:
-    """A sort key (smaller wins) for choosing ``field`` (stored in ``column``) by ``rule``."""
+    """A sort key (smaller wins) for choosing ``field`` (stored in ``column``) by ``rule``.
+
+    The key is one 128-bit integer, each criterion six decimal digits wide and the record's
+    ``uid`` last, so choosing is a fast integer ``arg_min`` and ties break deterministically.
+    Every criterion is a non-negative number below 10^6.
+    """
     src = "src_rank"
-    recent = "-epoch(coalesce(observed_on, DATE '1900-01-01'))"
-    majority = f"-count(*) OVER (PARTITION BY {entity}, {column})"
+    # Newest first: days before 2400-01-01 (observations are after 1900).
+    recent = "(DATE '2400-01-01' - coalesce(observed_on, DATE '1900-01-01'))"
+    majority = f"(1000000 - count(*) OVER (PARTITION BY {entity}, {column}))"
     if rule == "precedence":
         keys = [src, recent]
     elif rule == "recent":
@@ -111,7 +117,10 @@ def _order_key(field: str, column: str, rule: str, entity: str) -> str:
     else:  # agrees_with_nik
         nik_value = "nik_birth_date" if field == "birth_date" else "nik_sex"
         keys = [f"CASE WHEN {column} = golden_{nik_value} THEN 0 ELSE 1 END", majority, src]
-    return "(" + ", ".join(keys) + ", source, record_id)"
+    expression = "0::HUGEINT"
+    for key in keys:
+        expression = f"({expression} * 1000000 + {key})"
+    return f"({expression} * 1000000000000 + uid)"
 
 
 def consolidate(con: duckdb.DuckDBPyConnection, linked: str, rules: Survivorship) -> dict[str, int]:
@@ -160,24 +169,56 @@ def _pick(
     rules: dict[str, str],
     fields: tuple[str, ...],
 ) -> str:
-    """SQL choosing every field of ``entity`` and the record it came from."""
+    """SQL choosing every field of ``entity`` and the record (``uid``) it came from.
+
+    Fields that share a rule share one sort key, so fifty household items under "precedence"
+    cost one key, not fifty.
+    """
     # The value column a rule compares: NIK and KK compare their cleaned form.
     value = {"nik": "nik_clean", "kk": "kk_clean"}
-    keys = []
+    key_names: dict[str, str] = {}
     picks = []
     for field in fields:
         column = value.get(field, field)
-        key_name = f"k_{field}"
-        keys.append(f"{_order_key(field, column, rules[field], entity)} AS {key_name}")
+        expression = _order_key(field, column, rules[field], entity)
+        key_name = key_names.setdefault(expression, f"k{len(key_names)}")
         picks.append(
             f"arg_min({column}, {key_name}) FILTER (WHERE {column} IS NOT NULL) AS {field}, "
-            f"arg_min(struct_pack(source := source, record_id := record_id, "
-            f"observed_on := observed_on), {key_name}) FILTER (WHERE {column} IS NOT NULL) "
-            f"AS {field}__from"
+            f"arg_min(uid, {key_name}) FILTER (WHERE {column} IS NOT NULL) AS {field}__uid"
         )
+    keys = ", ".join(f"{expr} AS {name}" for expr, name in key_names.items())
+    # Only the columns the choice needs travel through the sort keys and the aggregate.
+    needed = {
+        entity,
+        "uid",
+        "source",
+        "record_id",
+        "observed_on",
+        "src_rank",
+        *(value.get(f, f) for f in fields),
+        *_VALIDITY.values(),
+    }
+    available = {
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table]
+        ).fetchall()
+    }
+    needed |= {c for c in ("golden_nik_birth_date", "golden_nik_sex") if c in available}
+    columns = ", ".join(sorted(needed & available))
+    singles = ", ".join(
+        f"{value.get(f, f)} AS {f}, CASE WHEN {value.get(f, f)} IS NOT NULL THEN uid END "
+        f"AS {f}__uid"
+        for f in fields
+    )
+    # Most people have one record: their values need no choosing. Only groups of two or more
+    # records go through the sort keys.
     return (
+        f"WITH sized AS (SELECT {columns}, count(*) OVER (PARTITION BY {entity}) AS n "
+        f"FROM {table} WHERE {entity} IS NOT NULL) "
+        f"SELECT {entity}, 1::BIGINT AS records, [source] AS sources, {singles} "
+        "FROM sized WHERE n = 1 UNION ALL BY NAME "
         f"SELECT {entity}, count(*) AS records, list(DISTINCT source ORDER BY source) AS sources, "
         + ", ".join(picks)
-        + f" FROM (SELECT *, {', '.join(keys)} FROM {table} WHERE {entity} IS NOT NULL) "
-        f"GROUP BY {entity}"
+        + f" FROM (SELECT *, {keys} FROM sized WHERE n > 1) GROUP BY {entity}"
     )

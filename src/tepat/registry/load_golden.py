@@ -53,14 +53,14 @@ def _provenance(
     row: dict[str, Any],
     fields: tuple[str, ...],
     columns: dict[str, str],
+    origins: dict[int, tuple[str, str, Any]],
 ) -> list[dict[str, Any]]:
     """One provenance row per source record that supplied some of ``row``'s fields."""
     by_record: dict[tuple[str, str, Any], list[str]] = defaultdict(list)
     for field in fields:
-        origin = row.get(f"{field}__from")
-        if origin is not None and row.get(field) is not None:
-            key = (origin["source"], origin["record_id"], origin["observed_on"])
-            by_record[key].append(columns.get(field, field))
+        uid = row.get(f"{field}__uid")
+        if uid is not None and row.get(field) is not None:
+            by_record[origins[uid]].append(columns.get(field, field))
     return [
         {
             "entity": entity,
@@ -103,6 +103,16 @@ def load_golden(
     if existing:
         for table in (Provenance, Membership, Person, Household):
             conn.execute(delete(table))
+    records = pq.read_table(
+        run_folder / "records.parquet", columns=["uid", "source", "record_id", "observed_on"]
+    )
+    origins = {
+        uid: (src, rid, seen)
+        for uid, src, rid, seen in zip(
+            *(records.column(c).to_pylist() for c in ("uid", "source", "record_id", "observed_on")),
+            strict=True,
+        )
+    }
     households = pq.read_table(run_folder / "golden_households.parquet").to_pylist()
     people = pq.read_table(run_folder / "golden_people.parquet").to_pylist()
     households.sort(key=lambda h: h["family_id"])
@@ -133,7 +143,7 @@ def load_golden(
             },
         }
         hh_rows.append(row)
-        prov += _provenance("household", hid, h, HOUSEHOLD_FIELDS, _HOUSEHOLD_COLUMN)
+        prov += _provenance("household", hid, h, HOUSEHOLD_FIELDS, _HOUSEHOLD_COLUMN, origins)
     for batch in _batches(hh_rows):
         conn.execute(insert(Household), batch)
 
@@ -171,6 +181,7 @@ def load_golden(
             p,
             tuple(f for f in PERSON_FIELDS if f not in _NOT_PERSON_COLUMNS),
             _PERSON_COLUMN,
+            origins,
         )
         if family in family_ids:
             hid = family_ids[family]

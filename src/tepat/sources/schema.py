@@ -27,6 +27,7 @@ LINEAGE: Final = [
 PERSON: Final = [
     pa.field("nik", pa.string()),  # digits only when it had 16 digits after stripping, else raw
     pa.field("kk", pa.string()),
+    pa.field("id_number", pa.string()),  # another identity number (passport, social security)
     pa.field("full_name", pa.string()),
     pa.field("sex", pa.string()),  # M / F
     pa.field("birth_date", pa.date32()),

@@ -389,6 +389,23 @@ def _join(arg: str, _target: pa.DataType, _labels: Mapping[str, Mapping[str, int
     return run
 
 
+def _words(arg: str, _target: pa.DataType, _labels: Mapping[str, Mapping[str, int]]) -> Apply:
+    separator = arg or " "
+
+    def run(columns: Sequence[pa.Array], _names: Sequence[str]) -> Outcome:
+        # Unlike join, a missing part is skipped: a person without a middle name still has a
+        # name. (binary_join_element_wise's null_handling="skip" drops rows where every part is
+        # null, so the parts are added one at a time.)
+        joined = clean_text(columns[0])
+        for column in columns[1:]:
+            part = clean_text(column)
+            both = pc.binary_join_element_wise(joined, part, separator)
+            joined = pc.coalesce(both, joined, part)
+        return Outcome(joined)
+
+    return run
+
+
 def _regex(arg: str, _target: pa.DataType, _labels: Mapping[str, Mapping[str, int]]) -> Apply:
     try:
         compiled = re.compile(arg)
@@ -435,6 +452,7 @@ TRANSFORMS: Final[dict[str, tuple[Kind, int, int | None, Builder]]] = {
     "sex": ("text", 1, 1, _sex),
     "date": ("date", 1, 1, _date),
     "join": ("text", 1, None, _join),
+    "words": ("text", 1, None, _words),
     "regex": ("text", 1, 1, _regex),
     "village": ("text", 4, 4, _village),
 }
