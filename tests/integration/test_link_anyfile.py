@@ -205,7 +205,7 @@ def _row(rec_id: str, p: Person) -> dict[str, str]:
 
 
 def make_person_file(folder: Path, *, people: int = 2_500, seed: int = 7) -> tuple[Path, dict]:
-    """A CSV of ``people`` people and about 20% more duplicate records with slips, plus three
+    """A CSV of ``people`` people and about 20% more duplicate records with slips, plus four
     broken rows; returns the file and the truth (record id -> person, noise)."""
     rng = random.Random(seed)
     persons = _people(rng, people)
@@ -235,6 +235,8 @@ def make_person_file(folder: Path, *, people: int = 2_500, seed: int = 7) -> tup
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(lines)
+        # And a line with one field too many, at the end.
+        handle.write("X000004,John,Smith,123-45-6789,01/02/1980,male,1 Oak St,,Salem,2296,?\n")
     return path, truth
 
 
@@ -267,8 +269,8 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, str]:
 def test_link_reports_rows_and_clusters(linked: tuple[Path, dict, str]) -> None:
     out, truth, output = linked
     output = " ".join(output.split())
-    rows = len(truth) + 3
-    assert f"rows in {rows:,} = staged {len(truth):,} + quarantined 3: reconciled" in output
+    rows = len(truth) + 4
+    assert f"rows in {rows:,} = staged {len(truth):,} + quarantined 4: reconciled" in output
     assert "clusters:" in output and "with 2+ records" in output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kind"] == "tepat link" and summary["reconciled"]
@@ -284,16 +286,18 @@ def test_link_reports_rows_and_clusters(linked: tuple[Path, dict, str]) -> None:
 def test_quarantine_keeps_the_broken_rows_with_reasons_and_masks_the_id(
     linked: tuple[Path, dict, str],
 ) -> None:
-    out, _, _ = linked
+    out, truth, _ = linked
     quarantine = pq.read_table(out / "quarantine.parquet").to_pylist()
-    # Inserted at rows 17, 600 and 2,000 of the data: lines 19, 602 and 2,002 (header = line 1).
-    assert [q["line"] for q in quarantine] == [19, 602, 2_002]
+    # Inserted at rows 17, 600 and 2,000 of the data: lines 19, 602 and 2,002 (header = line 1);
+    # the line with a field too many is the last.
+    assert [q["line"] for q in quarantine] == [19, 602, 2_002, len(truth) + 5]
     reasons = " | ".join(q["reason"] for q in quarantine)
     assert "birth_date: date_of_birth is not a date as MM/DD/YYYY" in reasons
     assert "full_name: missing" in reasons and "birth_date: in the future" in reasons
-    for q in quarantine:
-        raw = json.loads(q["raw"])
+    *mapped, unsplit = (json.loads(q["raw"]) for q in quarantine)
+    for raw in mapped:
         assert set(raw["ssn"]) <= {"*"}, "the identity number is masked"
+    assert "123-45-6789" not in unsplit["text"] and "John,Smith,***********" in unsplit["text"]
 
 
 def test_clusters_match_the_truth(linked: tuple[Path, dict, str]) -> None:
@@ -434,3 +438,70 @@ def test_the_default_model_is_unchanged_by_the_generic_variant() -> None:
         "id_clean" not in r["blocking_rule"]
         for r in generic["blocking_rules_to_generate_predictions"]
     )
+
+
+def test_a_file_without_duplicates_links_nobody(tmp_path: Path) -> None:
+    data, truth = make_person_file(tmp_path, people=300, seed=5)
+    with data.open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["rec_id"] in truth]
+    originals = tmp_path / "originals.csv"
+    with originals.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(r for r in rows if not truth[r["rec_id"]]["noise"])
+    mapping = tmp_path / "people.toml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["link", str(originals), "--mapping", str(mapping), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    # Households share a surname, an address and a postcode: compared, but not merged.
+    assert summary["pairs_compared"] > 0
+    assert summary["clusters_multi"] == 0 and summary["clusters"] == 300
+
+
+def test_words_skips_missing_parts_and_identity_numbers_are_cleaned() -> None:
+    import pyarrow as pa
+
+    from tepat.sources.transforms import parse_transform
+
+    words = parse_transform("words", target=pa.string())
+    given = pa.array(["Mary", None, " ", None])
+    family = pa.array(["Smith", "Jones", "Lee", None])
+    assert words([given, family], ["given", "family"]).values.to_pylist() == [
+        "Mary Smith",
+        "Jones",
+        "Lee",
+        None,
+    ]
+    ids = pa.array(["123-45-6789", "000-00-0000", "12 3", "ab.12345", None])
+    assert anyfile.clean_identity(ids).to_pylist() == ["123456789", None, None, "AB12345", None]
+    assert anyfile.clean_postcode(pa.array(["sw1a 1aa", " ", "2000"])).to_pylist() == [
+        "SW1A1AA",
+        None,
+        "2000",
+    ]
+
+
+def test_a_repeated_record_id_is_quarantined(tmp_path: Path) -> None:
+    data, truth = make_person_file(tmp_path, people=300, seed=9)
+    lines = data.read_text(encoding="utf-8").splitlines()
+    first = lines[1].split(",")[0]
+    lines[5] = ",".join([first, *lines[5].split(",")[1:]])  # line 6 takes line 2's id
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = tmp_path / "people.toml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["link", str(data), "--mapping", str(mapping), "--out", str(out), "--as-of", AS_OF]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["reconciled"] and summary["rows_quarantined"] == 5
+    assert summary["files"][0]["staged"] == summary["records_linked"] == len(truth) - 1
+    quarantine = pq.read_table(out / "quarantine.parquet").to_pylist()
+    assert {"line": 6, "reason": "record_id: an earlier row has this id"}.items() <= next(
+        q for q in quarantine if q["line"] == 6
+    ).items()

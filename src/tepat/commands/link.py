@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tepat.commands.common import err, out, parse_date, run
+from tepat.commands.common import err, parse_date, run
+from tepat.commands.common import out as console
 
 # tepat.linkage.anyfile.MATCH_THRESHOLD and PAIR_THRESHOLD, repeated here so that the command
 # line starts without importing the linkage stack (a test checks they agree).
@@ -21,14 +22,14 @@ def link_command(
     files: Annotated[
         list[Path],
         typer.Argument(
-            metavar="FILE...", help="The file(s) the mapping describes, in its [[files]] order"
+            metavar="FILE", help="The file(s) the mapping describes, in the order of its files"
         ),
     ],
     mapping: Annotated[
         Path,
         typer.Option(help="Mapping file (TOML) from the file's columns to ours: docs/MAPPING.md"),
     ],
-    out_dir: Annotated[
+    out: Annotated[
         Path,
         typer.Option(
             "--out", help="Output folder: new, empty, or an earlier `tepat link` output (replaced)"
@@ -66,49 +67,49 @@ def link_command(
             lambda: link_file(
                 files=files,
                 mapping=chosen,
-                out_dir=out_dir,
+                out_dir=out,
                 reference_date=reference,
                 settings=settings,
                 progress=lambda m: status.update(f"{chosen.name}: {m}..."),
             )
         )
-    out.print(
+    console.print(
         f"[bold]tepat link[/] {escape(result.source)} with {escape(str(mapping))}",
         highlight=False,
     )
     for f in result.files:
-        out.print(
+        console.print(
             f"  {escape(f.name)} ({f.role}): {f.rows_in:,} rows in, {f.staged:,} staged, "
             f"{f.quarantined:,} quarantined, {f.blank:,} blank lines",
             highlight=False,
         )
     mark = "[green]reconciled[/]" if result.reconciled else "[bold red]DOES NOT RECONCILE[/]"
-    out.print(
+    console.print(
         f"  rows in {result.rows_in:,} = staged {result.rows_staged:,} + quarantined "
         f"{result.rows_quarantined:,}: {mark}",
         highlight=False,
     )
     for reason, count in result.reasons[:8]:
-        out.print(f"    {count:>8,}  {reason}", markup=False, highlight=False)
+        console.print(f"    {count:>8,}  {reason}", markup=False, highlight=False)
     if len(result.reasons) > 8:
-        out.print(f"    ... and {len(result.reasons) - 8} more reasons", highlight=False)
-    out.print(
+        console.print(f"    ... and {len(result.reasons) - 8} more reasons", highlight=False)
+    console.print(
         f"  records linked: {result.records_linked:,} (compared on "
         f"{', '.join(result.comparisons)})",
         highlight=False,
     )
-    out.print(
+    console.print(
         f"  pairs scored: {result.pairs_compared:,} compared, {result.pairs_scored:,} at "
         f"p >= {result.pair_threshold:g} written, {result.pairs_linked:,} linked at "
         f"p >= {result.match_threshold:g}",
         highlight=False,
     )
-    out.print(
+    console.print(
         f"  clusters: {result.clusters:,} people, {result.clusters_multi:,} with 2+ records "
         f"(holding {result.records_in_multi:,} records)",
         highlight=False,
     )
-    out.print(
+    console.print(
         f"  written to {result.out_dir}/ (pairs.parquet, clusters.parquet, clusters.csv, "
         "quarantine.csv, summary.json)",
         markup=False,

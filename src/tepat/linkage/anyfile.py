@@ -19,9 +19,15 @@ Outputs, in ``out_dir`` (written in a temporary sibling folder that is renamed i
   as read, JSON, identity numbers masked);
 - ``model.json``: the trained Splink model; ``summary.json``: the counts of the run.
 
+Training (:func:`_train`): u probabilities from random pairs; m probabilities by EM on the fewest
+blocks that leave every comparison free once (blocks with fewer than 10 pairs skipped); the prior
+from the pairs a near-certain rule finds divided by that rule's recall as the trained model puts
+it; m probabilities floored (:func:`floor_m_probabilities`). Then prediction and clustering are
+:func:`tepat.linkage.link.link_records`'s, given the trained model.
+
 Thresholds: pairs at or above the match threshold (:data:`MATCH_THRESHOLD`, 0.95) are merged
 into clusters; pairs between :data:`PAIR_THRESHOLD` (0.5) and it are written to ``pairs.parquet``
-with ``linked = false`` for a person to look at.
+with ``linked = false`` for a person to look at. Both are documented in ``docs/MAPPING.md``.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections import Counter
@@ -102,6 +109,8 @@ _MODEL_COLUMNS: Final = (
     "regency_code",
     "address_std",
 )
+# Five digits or more, possibly split by spaces, dots or dashes (identity numbers, phones).
+_ANY_NUMBER: Final = re.compile(r"(?<![0-9])[0-9](?:[\s.\-]?[0-9]){4,}(?![0-9])")
 # Fields whose source columns are masked in quarantined rows.
 _IDENTITY_FIELDS: Final = ("nik", "kk", "id_number")
 _QUARANTINE_SCHEMA: Final = pa.schema(
@@ -226,6 +235,9 @@ class _LocalRun(_Run):
                 k: mask_nik(str(v)) if k in self.masked_columns and v is not None else v
                 for k, v in raw.items()
             }
+            if isinstance(raw.get("text"), str):
+                # A line that could not be split: mask every number of five digits or more.
+                raw["text"] = _ANY_NUMBER.sub(lambda m: "*" * len(m[0]), raw["text"])
         super().quarantine(file, line, reason, raw)
 
     def flush(self) -> None:
@@ -268,6 +280,7 @@ def _stage(
     )
     batches = [run.process(batch) for batch in row_reader.batches()]
     staged = pa.concat_tables(batches) if batches else STAGING_SCHEMA.empty_table()
+    staged = _drop_repeated_ids(staged, run)
     reports: list[FileReport] = []
     for i, (spec, _) in enumerate(readers):
         if spec.join is None:
@@ -299,7 +312,6 @@ def _stage(
                 lookup.rows.blank,
             )
         )
-    staged = _drop_repeated_ids(staged, run)
     run.flush()
     return staged, run, tuple(reports)
 
@@ -332,32 +344,77 @@ def _drop_repeated_ids(staged: pa.Table, run: _LocalRun) -> pa.Table:
 
 
 def _level_m(linker: Any, comparison: str, label: str) -> float | None:
+    """The trained m probability of a comparison level (None when it was not trained)."""
     for c in linker._settings_obj.comparisons:
         if c.output_column_name == comparison:
             for level in c.comparison_levels:
                 if level.label_for_charts == label and not level.is_null_level:
                     m = level.m_probability
-                    return float(m) if isinstance(m, int | float) else None
+                    if not level._m_is_trained or not isinstance(m, int | float):
+                        return None
+                    return float(m)
     return None
 
 
-def _train(linker: Any, available: frozenset[str], settings: LinkageSettings) -> float | None:
-    """Train the generic model on the file; return the recall used for the prior (or None)."""
-    deterministic = model.generic_deterministic_rule(available)
-    if deterministic is not None:
-        rule, recall, _ = deterministic
-        linker.training.estimate_probability_two_random_records_match([rule], recall=recall)
+_EQUALITY = re.compile(r"l\.(\w+) = r\.\1")
+MIN_TRAINING_PAIRS: Final = 10
+
+
+def _count_pairs(con: duckdb.DuckDBPyConnection, rule: str) -> int:
+    """How many pairs of records ``rule`` (``l.a = r.a and l.b = r.b ...``) finds."""
+    parts = [p.strip() for p in re.split(r"\band\b", rule)]
+    columns = [m[1] for p in parts if (m := _EQUALITY.fullmatch(p))]
+    if len(columns) == len(parts):
+        # Equalities only: count the groups, without joining.
+        where = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+        query = (
+            "SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n FROM model_in "
+            f"WHERE {where} GROUP BY {', '.join(columns)})"
+        )
+    else:
+        query = f"SELECT count(*) FROM model_in l JOIN model_in r ON {rule} AND l.uid < r.uid"
+    return int(con.execute(query).fetchall()[0][0])
+
+
+def _prior(pairs: int, recall: float, records: int) -> float:
+    """The probability that two random records match, from the pairs a near-certain rule finds
+    and the share of true matches it catches; none found counts as one (an upper bound)."""
+    total = records * (records - 1) / 2
+    return min(max(pairs, 1) / (recall * total), 0.5)
+
+
+def _train(
+    con: duckdb.DuckDBPyConnection,
+    linker: Any,
+    available: frozenset[str],
+    settings: LinkageSettings,
+    notes: list[str],
+) -> float | None:
+    """Train the generic model on the file; return the prior the trained model gives (None:
+    keep the first). What could not be trained is said in ``notes``."""
     linker.training.estimate_u_using_random_sampling(
         max_pairs=settings.u_max_pairs, seed=settings.seed
     )
-    for rule in model.generic_training_rules(available):
+    # A rule that finds (almost) no pairs teaches nothing, and Splink fails on none: leave it out
+    # and let the next rules take its place.
+    sparse = {
+        rule
+        for rule, needs, _ in model.GENERIC_TRAINING_RULES
+        if all(n in available for n in needs) and _count_pairs(con, rule) < MIN_TRAINING_PAIRS
+    }
+    for rule in sorted(sparse):
+        notes.append(f"fewer than {MIN_TRAINING_PAIRS} pairs have {rule}: not trained on it")
+    for rule in model.generic_training_rules(available, exclude=sparse):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=settings.em_max_pairs
         )
+    deterministic = model.generic_deterministic_rule(available)
     if deterministic is None:
         return None
     # The prior again, with the recall the trained model gives the rule instead of a guess.
     rule, _, levels = deterministic
+    if not levels:
+        return None
     learned = 1.0
     for comparison, label in levels:
         m = _level_m(linker, comparison, label)
@@ -365,8 +422,9 @@ def _train(linker: Any, available: frozenset[str], settings: LinkageSettings) ->
             return None
         learned *= m
     learned = min(max(learned, 0.05), 1.0)
-    linker.training.estimate_probability_two_random_records_match([rule], recall=learned)
-    return learned
+    records = con.execute("SELECT count(*) FROM model_in").fetchall()[0][0]
+    notes.append(f"prior from {rule}, whose recall the trained model puts at {learned:.3f}")
+    return _prior(_count_pairs(con, rule), learned, records)
 
 
 def _count_compared(con: duckdb.DuckDBPyConnection, rules: Sequence[str]) -> int:
@@ -383,18 +441,24 @@ def _count_compared(con: duckdb.DuckDBPyConnection, rules: Sequence[str]) -> int
 
 
 def floor_m_probabilities(trained: dict[str, Any], floor: float = M_FLOOR) -> int:
-    """Raise every learned m probability below ``floor`` to it; return how many were raised.
+    """Set every m probability below ``floor``, or never observed, to ``floor``; return how many.
 
     EM on a file in which duplicates never disagree on a field (every copy has the same address)
     learns that a disagreement is impossible: an m near 0, a weight that vetoes any pair where
     that field differs, as it will for a person who moved. The floor caps what one disagreeing
-    field can cost at about log2(u / floor), 10 bits for u near 1.
+    field can cost at about log2(u / floor), 10 bits for u near 1. A level never seen among the
+    matches of a trained comparison has no m in the saved model, and Splink would give it a
+    default that is not rare at all (a different birth date would hardly count): it is rare, so
+    it gets the floor too. Comparisons that were not trained at all keep Splink's defaults.
     """
     raised = 0
     for comparison in trained["comparisons"]:
-        for level in comparison["comparison_levels"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        if not any(isinstance(lv.get("m_probability"), int | float) for lv in levels):
+            continue
+        for level in levels:
             m = level.get("m_probability")
-            if isinstance(m, int | float) and m < floor and not level.get("is_null_level"):
+            if not isinstance(m, int | float) or m < floor:
                 level["m_probability"] = floor
                 raised += 1
     return raised
@@ -449,17 +513,26 @@ def _link(
 
     with _quiet_splink() as notes:
         started = time.perf_counter()
+        records = con.execute("SELECT count(*) FROM model_in").fetchall()[0][0]
+        prior = 1 / records
+        deterministic = model.generic_deterministic_rule(available)
+        if deterministic is not None:
+            rule, recall, _ = deterministic
+            prior = _prior(_count_pairs(con, rule), recall, records)
         sdf = DuckDBAPI(con).register("model_in")
-        linker = Linker(
-            sdf, model.settings(identity="generic", available=available), log_level=logging.INFO
+        generic = model.settings(
+            identity="generic", available=available, probability_two_random_records_match=prior
         )
-        recall = _train(linker, available, settings)
-        if recall is not None:
-            notes.append(f"prior from {recall:.3f}, the learned recall of the deterministic rule")
+        linker = Linker(sdf, generic, log_level=logging.INFO)
+        learned = _train(con, linker, available, settings, notes)
         trained = linker.misc.save_model_to_json()
+        if learned is not None:
+            trained["probability_two_random_records_match"] = learned
         raised = floor_m_probabilities(trained)
         if raised:
-            notes.append(f"{raised} m probabilities learned below {M_FLOOR:g} were raised to it")
+            notes.append(
+                f"{raised} m probabilities below {M_FLOOR:g} or never observed were set to it"
+            )
         timings["train_s"] = time.perf_counter() - started
         compared = _count_compared(con, model.generic_blocking_rules(available))
         # Given a trained model, link_records only predicts and clusters.
@@ -618,6 +691,18 @@ def link_file(
                 "the reasons with --out's quarantine.csv)"
                 if std.num_rows
                 else f"{chosen.name}: no row was staged ({run.quarantined:,} quarantined)",
+                code="nothing_to_link",
+            )
+        if std.num_rows < 2:
+            raise InvalidInput(
+                f"{chosen.name}: {std.num_rows} record staged: nothing to link",
+                code="nothing_to_link",
+            )
+        if not model.generic_blocking_rules(available):
+            raise InvalidInput(
+                f"mapping {chosen.path}: besides full_name, tepat link needs id_number (or nik), "
+                "birth_date or postcode (or village_code) to find the pairs worth comparing; "
+                "no staged record has any of them",
                 code="nothing_to_link",
             )
         keep = ["source", "record_id", "line", *[c for c in _MODEL_COLUMNS if c in available]]

@@ -14,7 +14,11 @@ Two variants (:func:`settings`'s ``identity``):
   any identity number (a passport or social-security number...). It reads ``id_clean`` (the
   number with separators removed, at least 5 characters), ``postcode_std`` and
   ``last_phonetic`` on top of the standardised columns; :mod:`tepat.linkage.anyfile` adds them.
-  Comparisons and rules whose columns a file does not have are left out (``available``).
+  It compares the identity number (exact, one typo or transposition), the name (as above, plus
+  given and family names swapped), the birth date and sex as above, and where the person lives
+  as one comparison (address line, region code, postcode: a move changes them together).
+  Comparisons and rules whose columns a file does not have are left out (``available``). The
+  default ``settings()`` is the ``"nik"`` model, unchanged.
 """
 
 from __future__ import annotations
@@ -240,30 +244,48 @@ GENERIC_BLOCKING_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
         ("district_code", "birth_date"),
     ),
 )
-# EM sessions: together they leave every comparison free to vary in at least one of them.
-GENERIC_TRAINING_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("l.id_clean = r.id_clean", ("id_clean",)),
-    ("l.name_std = r.name_std and l.birth_date = r.birth_date", ("name_std", "birth_date")),
-    ("l.name_std = r.name_std and l.postcode_std = r.postcode_std", ("name_std", "postcode_std")),
+# EM sessions, in order of preference: (rule, columns it needs, comparisons it fixes). A session
+# learns the m probabilities of the comparisons its rule does not fix; the sessions used are the
+# fewest, in this order, that leave every comparison of the model free in one of them.
+GENERIC_TRAINING_RULES: Final[tuple[tuple[str, tuple[str, ...], frozenset[str]], ...]] = (
+    ("l.id_clean = r.id_clean", ("id_clean",), frozenset({"id"})),
+    (
+        "l.name_std = r.name_std and l.birth_date = r.birth_date",
+        ("name_std", "birth_date"),
+        frozenset({"name", "birth_date"}),
+    ),
+    (
+        "l.name_std = r.name_std and l.postcode_std = r.postcode_std",
+        ("name_std", "postcode_std"),
+        frozenset({"name", "place"}),
+    ),
     (
         "l.name_std = r.name_std and l.district_code = r.district_code",
         ("name_std", "district_code"),
+        frozenset({"name", "place"}),
     ),
     # Without an identity number, the name is learned where birth date and place agree.
     (
         "l.birth_date = r.birth_date and l.postcode_std = r.postcode_std",
         ("birth_date", "postcode_std"),
+        frozenset({"birth_date", "place"}),
     ),
     (
         "l.birth_date = r.birth_date and l.district_code = r.district_code",
         ("birth_date", "district_code"),
+        frozenset({"birth_date", "place"}),
     ),
+    ("l.address_std = r.address_std", ("address_std",), frozenset({"place"})),
+    # Last resorts for files with little else (EM samples at most max_pairs of these).
+    ("l.birth_date = r.birth_date", ("birth_date",), frozenset({"birth_date"})),
+    ("l.name_std = r.name_std", ("name_std",), frozenset({"name"})),
 )
 # Rules that pick out almost only true matches, for the prior probability that two random
 # records match: (rule, assumed share of true matches it catches, columns it needs, the
-# comparison levels it amounts to). The first usable one is used, twice: with the assumed recall
-# before training, then with the recall the trained m probabilities of its levels give (their
-# product), which does not depend on a guess about the file's error rates.
+# comparison levels it amounts to). The first usable one is used: with the assumed recall before
+# training, then again with the recall the trained m probabilities of its levels give (their
+# product), which does not depend on a guess about the file's error rates. Rules without levels
+# keep the assumed recall.
 GENERIC_DETERMINISTIC_RULES: Final[
     tuple[tuple[str, float, tuple[str, ...], tuple[tuple[str, str], ...]], ...]
 ] = (
@@ -273,6 +295,24 @@ GENERIC_DETERMINISTIC_RULES: Final[
         0.6,
         ("name_std", "birth_date"),
         (("name", "exact"), ("birth_date", "exact")),
+    ),
+    (
+        "l.name_std = r.name_std and l.address_std = r.address_std",
+        0.5,
+        ("name_std", "address_std"),
+        (),
+    ),
+    (
+        "l.name_std = r.name_std and l.postcode_std = r.postcode_std",
+        0.5,
+        ("name_std", "postcode_std"),
+        (),
+    ),
+    (
+        "l.name_std = r.name_std and l.district_code = r.district_code",
+        0.5,
+        ("name_std", "district_code"),
+        (),
     ),
 )
 
@@ -386,9 +426,25 @@ def generic_blocking_rules(available: Collection[str] | None = None) -> list[str
     return [rule for rule, needs in GENERIC_BLOCKING_RULES if _usable(needs, available)]
 
 
-def generic_training_rules(available: Collection[str] | None = None) -> list[str]:
-    """The generic EM blocking rules whose columns are ``available`` (None: all)."""
-    return [rule for rule, needs in GENERIC_TRAINING_RULES if _usable(needs, available)]
+def generic_training_rules(
+    available: Collection[str] | None = None, exclude: Collection[str] = ()
+) -> list[str]:
+    """The EM blocking rules to train the generic model on ``available`` columns (None: all):
+    the fewest usable ones, in order, that leave every comparison free in one of them.
+
+    ``exclude`` names rules not to use (a caller's rules that find no pairs in its file).
+    """
+    untrained = {c["output_column_name"] for c in generic_comparisons(available)}
+    present = frozenset(untrained)
+    chosen = []
+    for rule, needs, fixes in GENERIC_TRAINING_RULES:
+        if not untrained:
+            break
+        learns = present - fixes
+        if _usable(needs, available) and rule not in exclude and learns & untrained:
+            chosen.append(rule)
+            untrained -= learns
+    return chosen
 
 
 def generic_deterministic_rule(
