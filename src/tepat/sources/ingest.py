@@ -131,6 +131,42 @@ def mask_identifiers(value: Any) -> Any:
     return value
 
 
+# Any run of 8+ digits, separators allowed (an SSN-style 123-45-6789 too), in an unparsed line.
+_DIGIT_RUN = re.compile(r"\d(?:[ .\-]?\d){7,}")
+_IDENTITY_FIELDS = ("nik", "kk", "id_number")
+
+
+def _mask_digits(value: str) -> str:
+    """Keep the last four digits of an identity number, mask the rest."""
+    digits = sum(c.isdigit() for c in value)
+    seen = 0
+    out = []
+    for c in value:
+        if c.isdigit():
+            seen += 1
+            out.append(c if seen > digits - 4 else "*")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def _mask_identity_columns(raw: Any, mapping: SourceMapping) -> Any:
+    """Mask the source columns a mapping feeds into NIK, KK or another identity number, and
+    long digit runs in an unparsed line, whatever their length."""
+    if isinstance(raw, dict):
+        columns = {
+            c for f in _IDENTITY_FIELDS if f in mapping.fields for c in mapping.fields[f].columns
+        }
+        # A NIK-shaped value is left to mask_identifiers (first and last four digits kept).
+        return {
+            k: _mask_digits(str(v))
+            if k in columns and v not in (None, "") and not _LONG_NUMBER.search(str(v))
+            else v
+            for k, v in raw.items()
+        }
+    return raw
+
+
 def _raw_json(value: Any) -> str:
     return json.dumps(mask_identifiers(value), ensure_ascii=False, default=str)
 
@@ -253,6 +289,7 @@ class _Run:
 
     def quarantine(self, file: str, line: int, reason: str, raw: Any) -> None:
         self.reasons[reason] += 1
+        raw = _mask_identity_columns(raw, self.mapping)
         self.pending.append(
             {
                 "batch_id": self.batch_id,
@@ -272,7 +309,8 @@ class _Run:
 
     def bad_rows(self, file: str, bad: Sequence[BadRow]) -> None:
         for row in bad:
-            self.quarantine(file, row.line, row.reason, {"text": row.raw})
+            text = _DIGIT_RUN.sub(lambda m: "*" * len(m.group()), row.raw)
+            self.quarantine(file, row.line, row.reason, {"text": text})
 
     def process(self, batch: RowBatch) -> pa.Table:
         """Map and check one batch; quarantine the refused rows, return the staged ones."""
