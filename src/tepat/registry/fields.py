@@ -54,3 +54,28 @@ LIVESTOCK: Final = {
 HOUSEHOLD_ITEMS: Final = {**HOUSING, **ASSETS, **LIVESTOCK}
 # Yes/no items (written 1 = ya, 2 = tidak in Regsosek); the rest are codes or counts.
 YES_NO_ITEMS: Final = frozenset({*ASSETS, "sewage_distance_ok"})
+# Block IV member items that the registry's Person stores as they are.
+PERSON_ITEMS: Final = (
+    "pregnant",
+    "id_documents",
+    "school_participation",
+    "education_level",
+    "grade",
+    "diploma",
+    "worked_last_week",
+    "work_hours",
+    "industry",
+    "employment_status",
+    "occupation_group",
+    "has_npwp",
+    "has_business",
+    "business_turnover",
+    "disability",
+    "disability_domains",
+    "chronic_disease",
+    "health_insurance",
+    "prakerja",
+    "kur",
+    "umi",
+    "pip",
+)

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Connection, delete, func, insert, select, text
 
 from tepat.errors import Conflict, InvalidInput
-from tepat.registry.fields import HOUSEHOLD_ITEMS
+from tepat.registry.fields import HOUSEHOLD_ITEMS, PERSON_ITEMS
 from tepat.registry.models import Household, Membership, Person, Provenance, wrap_fields
 
 CHUNK = 5_000
@@ -28,28 +28,7 @@ _PERSON_FIELDS = (
     "full_name",
     "sex",
     "mother_name",
-    "pregnant",
-    "id_documents",
-    "school_participation",
-    "education_level",
-    "grade",
-    "diploma",
-    "worked_last_week",
-    "work_hours",
-    "industry",
-    "employment_status",
-    "occupation_group",
-    "has_npwp",
-    "has_business",
-    "business_turnover",
-    "disability",
-    "disability_domains",
-    "chronic_disease",
-    "health_insurance",
-    "prakerja",
-    "kur",
-    "umi",
-    "pip",
+    *PERSON_ITEMS,
 )
 
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tepat.errors import InvalidInput
-from tepat.registry.fields import HOUSEHOLD_ITEMS
+from tepat.registry.fields import HOUSEHOLD_ITEMS, PERSON_ITEMS
 from tepat.synth.generate import Population, generate
 from tepat.synth.population import SNAPSHOT
 from tepat.synth.sources import common, dtks, p3ke, regsosek, survey
@@ -57,28 +57,7 @@ PERSON_COLUMNS = (
     "marital_now",
     "line",
     "mother_name",
-    "pregnant",
-    "id_documents",
-    "school_participation",
-    "education_level",
-    "grade",
-    "diploma",
-    "worked_last_week",
-    "work_hours",
-    "industry",
-    "employment_status",
-    "occupation_group",
-    "has_npwp",
-    "has_business",
-    "business_turnover",
-    "disability",
-    "disability_domains",
-    "chronic_disease",
-    "health_insurance",
-    "prakerja",
-    "kur",
-    "umi",
-    "pip",
+    *PERSON_ITEMS,
 )
 Progress = Callable[[str], None]
 
