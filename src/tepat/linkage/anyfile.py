@@ -69,6 +69,7 @@ from tepat.sources.ingest import (
     _check_files,
     _Lookup,
     _Run,
+    file_reports,
     file_sha256,
 )
 from tepat.sources.mapping import SourceMapping, load_mapping
@@ -281,37 +282,7 @@ def _stage(
     batches = [run.process(batch) for batch in row_reader.batches()]
     staged = pa.concat_tables(batches) if batches else STAGING_SCHEMA.empty_table()
     staged = _drop_repeated_ids(staged, run)
-    reports: list[FileReport] = []
-    for i, (spec, _) in enumerate(readers):
-        if spec.join is None:
-            reports.append(
-                FileReport(
-                    files[i].name,
-                    spec.role,
-                    hashes[i],
-                    run.rows_in,
-                    run.staged,
-                    run.quarantined,
-                    run.blank,
-                )
-            )
-            continue
-        lookup = next(lk for lk in lookups if lk.spec is spec)
-        run.bad_rows(lookup.name, lookup.rows.bad)
-        leftovers = lookup.leftovers()
-        for line, reason, raw in leftovers:
-            run.quarantine(lookup.name, line, reason, raw)
-        reports.append(
-            FileReport(
-                lookup.name,
-                spec.role,
-                hashes[i],
-                lookup.rows.table.num_rows + len(lookup.rows.bad),
-                int(lookup.used.sum()),
-                len(leftovers) + len(lookup.rows.bad),
-                lookup.rows.blank,
-            )
-        )
+    reports = file_reports(run, readers, files, hashes, lookups)
     run.flush()
     return staged, run, tuple(reports)
 

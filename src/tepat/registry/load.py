@@ -7,20 +7,19 @@ transaction: on any error nothing is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection
 
-from tepat.errors import Conflict, InvalidInput
+from tepat.errors import InvalidInput
+from tepat.registry.bulk import empty_registry, insert_chunked, reset_sequences
 from tepat.registry.fields import HOUSEHOLD_ITEMS, PERSON_ITEMS
 from tepat.registry.models import Household, Membership, Person, Provenance, wrap_fields
-
-CHUNK = 5_000
 
 _HOUSEHOLD_FIELDS = (*HOUSEHOLD_ITEMS, "programs_received", "urban", "rt", "rw")
 _PERSON_FIELDS = (
@@ -40,17 +39,6 @@ class LoadResult:
     people: int
     memberships: int
     provenance: int
-
-
-def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -78,12 +66,7 @@ def load_synthetic(
     import json
 
     as_of = date.fromisoformat(json.loads(summary.read_text())["as_of"])
-    existing = conn.execute(select(func.count()).select_from(Household)).scalar_one()
-    if existing and not replace:
-        raise Conflict(f"the registry already holds {existing:,} households; use --replace")
-    if existing:
-        for table in (Provenance, Membership, Person, Household):
-            conn.execute(delete(table))
+    empty_registry(conn, replace=replace)
     households = _rows(truth / "households.parquet")
     people = _rows(truth / "people.parquet")
     memberships = _rows(truth / "memberships.parquet")
@@ -114,8 +97,7 @@ def load_synthetic(
         }
         for h in households
     )
-    for batch in _batches(hh_rows):
-        conn.execute(insert(Household), batch)
+    insert_chunked(conn, Household, hh_rows)
     say(f"loading {len(people):,} people")
     person_rows = (
         {
@@ -128,8 +110,7 @@ def load_synthetic(
         }
         for p in people
     )
-    for batch in _batches(person_rows):
-        conn.execute(insert(Person), batch)
+    insert_chunked(conn, Person, person_rows)
     say(f"loading {len(memberships):,} memberships")
     member_rows = (
         {
@@ -144,8 +125,7 @@ def load_synthetic(
         }
         for k, m in enumerate(memberships)
     )
-    for batch in _batches(member_rows):
-        conn.execute(insert(Membership), batch)
+    insert_chunked(conn, Membership, member_rows)
     hh_fields = wrap_fields(
         [
             "kk_number",
@@ -208,14 +188,6 @@ def load_synthetic(
         ]
     )
     say(f"recording provenance for {len(prov_rows):,} records")
-    for batch in _batches(iter(prov_rows)):
-        conn.execute(insert(Provenance), batch)
-    if conn.dialect.name == "postgresql":
-        for tname in ("households", "people", "memberships", "provenance"):
-            conn.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{tname}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 1) FROM {tname}))"
-                )
-            )
+    insert_chunked(conn, Provenance, prov_rows)
+    reset_sequences(conn)
     return LoadResult(len(households), len(people), len(memberships), len(prov_rows))

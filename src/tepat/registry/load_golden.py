@@ -11,19 +11,19 @@ transaction; on any error nothing is loaded.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection
 
-from tepat.errors import Conflict, InvalidInput
+from tepat.errors import InvalidInput
+from tepat.registry.bulk import empty_registry, insert_chunked, reset_sequences
 from tepat.registry.golden import HOUSEHOLD_FIELDS, PERSON_FIELDS
 from tepat.registry.models import Household, Membership, Person, Provenance, wrap_fields
 
-CHUNK = 5_000
 # Column names in the registry where they differ from the golden field names.
 _HOUSEHOLD_COLUMN = {"kk": "kk_number"}
 _PERSON_COLUMN = {"relationship": "relationship", "marital_status": "marital_status"}
@@ -40,11 +40,6 @@ class GoldenLoadResult:
     provenance: int
     unconfirmed_people: int
     heads_demoted: int
-
-
-def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
 
 
 def _provenance(
@@ -97,12 +92,7 @@ def load_golden(
     for name in ("golden_people", "golden_households"):
         if not (run_folder / f"{name}.parquet").exists():
             raise InvalidInput(f"{run_folder} has no {name}.parquet: is it an integration run?")
-    existing = conn.execute(select(func.count()).select_from(Household)).scalar_one()
-    if existing and not replace:
-        raise Conflict(f"the registry already holds {existing:,} households; use --replace")
-    if existing:
-        for table in (Provenance, Membership, Person, Household):
-            conn.execute(delete(table))
+    empty_registry(conn, replace=replace)
     records = pq.read_table(
         run_folder / "records.parquet", columns=["uid", "source", "record_id", "observed_on"]
     )
@@ -144,8 +134,7 @@ def load_golden(
         }
         hh_rows.append(row)
         prov += _provenance("household", hid, h, HOUSEHOLD_FIELDS, _HOUSEHOLD_COLUMN, origins)
-    for batch in _batches(hh_rows):
-        conn.execute(insert(Household), batch)
+    insert_chunked(conn, Household, hh_rows)
 
     say(f"loading {len(people):,} people")
     person_rows: list[dict[str, Any]] = []
@@ -199,21 +188,11 @@ def load_golden(
                     "relationship_code": rel,
                 }
             )
-    for batch in _batches(person_rows):
-        conn.execute(insert(Person), batch)
-    for batch in _batches(member_rows):
-        conn.execute(insert(Membership), batch)
+    insert_chunked(conn, Person, person_rows)
+    insert_chunked(conn, Membership, member_rows)
     say(f"recording provenance ({len(prov):,} rows)")
-    for batch in _batches(prov):
-        conn.execute(insert(Provenance), batch)
-    if conn.dialect.name == "postgresql":
-        for name in ("households", "people", "memberships", "provenance"):
-            conn.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"
-                )
-            )
+    insert_chunked(conn, Provenance, prov)
+    reset_sequences(conn)
     return GoldenLoadResult(
         len(hh_rows), len(person_rows), len(member_rows), len(prov), unconfirmed, demoted
     )

@@ -514,6 +514,48 @@ def _existing(db: Db, source: str, sha256: str, data_dir: Path) -> IngestResult 
     )
 
 
+def file_reports(
+    run: _Run,
+    readers: Sequence[tuple[FileSpec, Reader]],
+    files: Sequence[Path],
+    hashes: Sequence[str],
+    lookups: Sequence[_Lookup],
+) -> tuple[FileReport, ...]:
+    """Per-file counts after a run; quarantines lookup-file rows no member row used."""
+    reports: list[FileReport] = []
+    for i, (spec, _) in enumerate(readers):
+        if spec.join is None:
+            reports.append(
+                FileReport(
+                    files[i].name,
+                    spec.role,
+                    hashes[i],
+                    run.rows_in,
+                    run.staged,
+                    run.quarantined,
+                    run.blank,
+                )
+            )
+            continue
+        lookup = next(lk for lk in lookups if lk.spec is spec)
+        run.bad_rows(lookup.name, lookup.rows.bad)
+        leftovers = lookup.leftovers()
+        for line, reason, raw in leftovers:
+            run.quarantine(lookup.name, line, reason, raw)
+        reports.append(
+            FileReport(
+                lookup.name,
+                spec.role,
+                hashes[i],
+                lookup.rows.table.num_rows + len(lookup.rows.bad),
+                int(lookup.used.sum()),
+                len(leftovers) + len(lookup.rows.bad),
+                lookup.rows.blank,
+            )
+        )
+    return tuple(reports)
+
+
 def ingest(
     *,
     source: str,
@@ -623,37 +665,7 @@ def _stage(
         if writing is not None:
             writing.result()
 
-    reports: list[FileReport] = []
-    for i, (spec, _) in enumerate(readers):
-        if spec.join is None:
-            reports.append(
-                FileReport(
-                    files[i].name,
-                    spec.role,
-                    hashes[i],
-                    run.rows_in,
-                    run.staged,
-                    run.quarantined,
-                    run.blank,
-                )
-            )
-            continue
-        lookup = next(lk for lk in lookups if lk.spec is spec)
-        run.bad_rows(lookup.name, lookup.rows.bad)
-        leftovers = lookup.leftovers()
-        for line, reason, raw in leftovers:
-            run.quarantine(lookup.name, line, reason, raw)
-        reports.append(
-            FileReport(
-                lookup.name,
-                spec.role,
-                hashes[i],
-                lookup.rows.table.num_rows + len(lookup.rows.bad),
-                int(lookup.used.sum()),
-                len(leftovers) + len(lookup.rows.bad),
-                lookup.rows.blank,
-            )
-        )
+    reports = file_reports(run, readers, files, hashes, lookups)
     run.flush()
     db.execute(
         update(IngestBatch)
