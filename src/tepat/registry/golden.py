@@ -35,8 +35,20 @@ PERSON_FIELDS: Final = (
     "employment_status",
     "disability",
     "chronic_disease",
+    "pregnant",
+    "school_participation",
+    "worked_last_week",
+    "has_business",
 )
-HOUSEHOLD_FIELDS: Final = ("kk", "village_code", "address", "rt", "rw", *HOUSEHOLD_ITEMS)
+HOUSEHOLD_FIELDS: Final = (
+    "kk",
+    "village_code",
+    "address",
+    "rt",
+    "rw",
+    *HOUSEHOLD_ITEMS,
+    "programs_received",
+)
 _VALIDITY: Final = {"nik": "nik_valid", "kk": "kk_valid"}
 
 

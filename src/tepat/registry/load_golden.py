@@ -118,6 +118,7 @@ def load_golden(
         row = {
             "id": hid,
             "kk_number": h.get("kk"),
+            "family_key": h["family_id"],
             "village_code": village or "",
             "province_code": (village or "")[:2],
             "regency_code": (village or "")[:5],
@@ -161,6 +162,10 @@ def load_golden(
                 "employment_status": p.get("employment_status"),
                 "disability": p.get("disability"),
                 "chronic_disease": p.get("chronic_disease"),
+                "pregnant": p.get("pregnant"),
+                "school_participation": p.get("school_participation"),
+                "worked_last_week": p.get("worked_last_week"),
+                "has_business": p.get("has_business"),
                 "status": status,
             }
         )

@@ -39,6 +39,11 @@ PERSON: Final = [
     pa.field("employment_status", pa.int8()),
     pa.field("disability", pa.int8()),
     pa.field("chronic_disease", pa.int8()),
+    # Block IV items the ranking and the program rules read (Regsosek has them; the lists do not).
+    pa.field("pregnant", pa.bool_()),  # r410
+    pa.field("school_participation", pa.int8()),  # r412: 0 never, 1 still in school, 2 left
+    pa.field("worked_last_week", pa.bool_()),  # r416a
+    pa.field("has_business", pa.bool_()),  # r420
 ]
 # Where the family lives.
 ADDRESS: Final = [
@@ -53,7 +58,11 @@ ADDRESS: Final = [
 ]
 # Household items (Regsosek blocks III and V) where the source has them.
 HOUSEHOLD: Final = [
-    pa.field(name, pa.bool_() if name in YES_NO_ITEMS else pa.int16()) for name in HOUSEHOLD_ITEMS
+    *(
+        pa.field(name, pa.bool_() if name in YES_NO_ITEMS else pa.int16())
+        for name in HOUSEHOLD_ITEMS
+    ),
+    pa.field("programs_received", pa.int16()),  # r501a-g as a bitmask, bit 0 = r501a
 ]
 STAGING_SCHEMA: Final = pa.schema(LINEAGE + PERSON + ADDRESS + HOUSEHOLD)
 

@@ -274,6 +274,23 @@ def _yes_no_12(_arg: str, _target: pa.DataType, _labels: Mapping[str, Mapping[st
     return run
 
 
+def _bits_12(_arg: str, _target: pa.DataType, _labels: Mapping[str, Mapping[str, int]]) -> Apply:
+    """Several 1 (ya) / 2 (tidak) items as one bitmask: the k-th column is bit k."""
+
+    def run(columns: Sequence[pa.Array], names: Sequence[str]) -> Outcome:
+        total = pa.array([0] * len(columns[0]), pa.int64())
+        problems: list[tuple[pa.Array, str]] = []
+        for k, (column, name) in enumerate(zip(columns, names, strict=True)):
+            reason = f"{name} is not 1 (ya) or 2 (tidak)"
+            ints, junk = _integers(column)
+            problems += _problems((junk, reason), (_outside(ints, None, (1, 2)), reason))
+            bit = pc.if_else(pc.equal(ints, 1), 1 << k, 0)
+            total = pc.add(total, pc.fill_null(bit, 0))
+        return Outcome(_keep_valid(total, problems), problems)
+
+    return run
+
+
 def _label(arg: str, _target: pa.DataType, labels: Mapping[str, Mapping[str, int]]) -> Apply:
     if not arg:
         raise TransformError("label needs a code list: label:MARITAL")
@@ -449,6 +466,7 @@ TRANSFORMS: Final[dict[str, tuple[Kind, int, int | None, Builder]]] = {
     "code": ("int", 1, 1, _code),
     "label": ("int", 1, 1, _label),
     "yes_no_12": ("bool", 1, 1, _yes_no_12),
+    "bits_12": ("int", 1, 16, _bits_12),
     "sex": ("text", 1, 1, _sex),
     "date": ("date", 1, 1, _date),
     "join": ("text", 1, None, _join),
