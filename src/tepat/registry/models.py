@@ -48,6 +48,9 @@ class Household(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kk_number: Mapped[str | None] = mapped_column(String(16), index=True, comment="r114 No. KK")
+    family_key: Mapped[str | None] = mapped_column(
+        String(80), index=True, comment="the integration's family id (source:household key)"
+    )
     province_code: Mapped[str] = mapped_column(String(2), index=True)
     regency_code: Mapped[str] = mapped_column(String(5), index=True, comment="PP.KK")
     district_code: Mapped[str] = mapped_column(String(8), index=True, comment="PP.KK.CC")
