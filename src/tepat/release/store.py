@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from tepat.registry.bulk import insert_chunked
 from tepat.registry.models import Household
@@ -30,7 +30,7 @@ def load_release(conn: Connection, folder: Path) -> dict[str, int]:
     conn.execute(delete(Release).where(Release.id == rid))
     conn.execute(update(Release).values(is_current=False))
     conn.execute(
-        Release.__table__.insert().values(
+        insert(Release).values(
             id=rid,
             data_cut=date.fromisoformat(manifest["data_cut"]),
             model_version=manifest["versions"]["model"],

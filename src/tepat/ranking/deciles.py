@@ -1,0 +1,74 @@
+"""National deciles (desil 1-10) from predicted per-capita expenditure.
+
+Households are sorted poorest first by predicted log pce; ties are broken by a hash of the
+family id (not by the order rows arrived in), so the same data always gives the same deciles.
+With ``base = "people"`` (the default) each household sits at the midpoint of the people-weighted
+cumulative distribution, so each decile holds about 10% of the *people*; with ``base =
+"households"`` each decile holds about 10% of the households (BPS's choice is not public:
+DTSEN.md §2 [U]). The percentile (0-100) is kept beside the decile.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import duckdb
+
+from tepat.errors import InvalidInput
+
+Base = Literal["people", "households"]
+BASES: Final = ("people", "households")
+
+
+def rank(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scores: str = "pmt_scores",
+    base: Base = "people",
+    out: str = "ranked",
+) -> dict[str, int]:
+    """Write ``out``: family_id, members, log_pce, predicted_pce, percentile, desil."""
+    if base not in BASES:
+        raise InvalidInput(f"decile base must be one of {', '.join(BASES)}, not {base!r}")
+    weight = "greatest(h.members, 1)" if base == "people" else "1"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {out} AS
+        WITH s AS (
+            SELECT h.family_id, h.members, s.log_pce, {weight}::DOUBLE AS w
+            FROM rank_households h JOIN {scores} s USING (family_id)
+        ),
+        c AS (
+            SELECT *, sum(w) OVER (ORDER BY log_pce, hash(family_id), family_id
+                                   ROWS UNBOUNDED PRECEDING) AS upto,
+                   sum(w) OVER () AS total
+            FROM s
+        )
+        SELECT family_id, members, log_pce, exp(log_pce) AS predicted_pce,
+               round(100 * (upto - w / 2) / total, 4) AS percentile,
+               least(10, 1 + floor(10 * (upto - w / 2) / total))::SMALLINT AS desil
+        FROM c ORDER BY family_id
+        """
+    )
+    rows = con.execute(f"SELECT count(*), coalesce(sum(members), 0) FROM {out}").fetchall()[0]
+    return {"households": int(rows[0]), "people": int(rows[1])}
+
+
+def distribution(con: duckdb.DuckDBPyConnection, table: str = "ranked") -> list[dict[str, float]]:
+    """People and households per desil, with the share of people."""
+    rows = con.execute(
+        f"""
+        SELECT desil, sum(members) AS people, count(*) AS households
+        FROM {table} GROUP BY desil ORDER BY desil
+        """
+    ).fetchall()
+    total = sum(int(r[1]) for r in rows) or 1
+    return [
+        {
+            "desil": int(d),
+            "people": int(p),
+            "households": int(h),
+            "share_people": round(int(p) / total, 4),
+        }
+        for d, p, h in rows
+    ]
