@@ -123,6 +123,21 @@ def member_detail() -> list[Feature]:
     return out
 
 
+def registry_history() -> list[Feature]:
+    """What only an integrated registry knows: whether the older welfare lists (DTKS, P3KE) held
+    the family, and which programs it received in 2021-22 (r501a-g). Both are earlier welfare
+    assessments with their own errors, so they add information the dwelling does not show."""
+    out = [
+        Feature("listed_dtks", "coalesce(h.listed_dtks, false)::DOUBLE"),
+        Feature("listed_p3ke", "coalesce(h.listed_p3ke, false)::DOUBLE"),
+    ]
+    out += [
+        Feature(f"received_{k}", f"((coalesce(h.programs_received, 0) >> {k}) & 1)::DOUBLE")
+        for k in range(len(codes.PROGRAMS_RECEIVED))
+    ]
+    return out
+
+
 def housing() -> list[Feature]:
     """Blocks III and V: dwelling, utilities, assets and livestock."""
     size = _size()
@@ -147,8 +162,9 @@ def plain_features() -> list[Feature]:
 
 
 def full_features() -> list[Feature]:
-    """Tepat's default: the plain set plus every member's work, business, schooling and health."""
-    return [*composition(), *member_detail(), *housing()]
+    """Tepat's default: the plain set plus every member's work, business, schooling and health,
+    and the family's history in the older lists and programs."""
+    return [*composition(), *member_detail(), *registry_history(), *housing()]
 
 
 FEATURE_SETS: Final = {"plain": plain_features, "full": full_features}

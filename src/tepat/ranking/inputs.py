@@ -9,7 +9,8 @@ behind them) into two DuckDB tables that the PMT, the deciles and the program ru
                   (alive, or unknown when the family's newest census no longer lists the person),
                   ``age`` in completed years at the data cut.
 ``rank_households`` family_id, region codes, ``urban`` (kelurahan codes are 1xxx), ``members``
-                  (people with status alive), the block III and V items.
+                  (people with status alive), the block III and V items, and whether the family
+                  is on the older welfare lists (``listed_dtks``, ``listed_p3ke``).
 
 Rows are ordered by key, so everything computed from them is deterministic.
 """
@@ -92,6 +93,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, run_folder: Path, data_cut: date
                substr(h.village_code, 10, 1) = '1' AS urban,
                coalesce(m.members, 0)::INTEGER AS members,
                h.programs_received::INTEGER AS programs_received,
+               list_contains(h.sources, 'dtks') AS listed_dtks,
+               list_contains(h.sources, 'p3ke') AS listed_p3ke,
                {items}
         FROM read_parquet('{gh}') h
         LEFT JOIN m USING (family_id)

@@ -34,7 +34,7 @@ from tepat.errors import InvalidInput
 from tepat.ranking.features import FEATURE_SETS, Feature, household_features, prediction_sql
 
 SPECIFICATIONS: Final = ("tepat", "plain")
-_LAMBDAS: Final = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
+_LAMBDAS: Final = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)
 _FOLDS: Final = 5
 
 
