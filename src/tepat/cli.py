@@ -464,3 +464,10 @@ app.command("integrate")(_integration.integrate_command)
 app.add_typer(_integration.evaluate_app, name="evaluate")
 app.add_typer(_integration.review_app, name="review")
 app.command("link")(__import__("tepat.commands.link", fromlist=["link_command"]).link_command)
+
+# ------------------------------------------------------------------- registry service
+from tepat.commands import service as _service  # noqa: E402 - keeps heavy imports lazy
+
+app.command("serve")(_service.serve_command)
+app.add_typer(_service.users_app, name="users")
+app.add_typer(_service.audit_app, name="audit")

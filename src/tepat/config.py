@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = SecretStr(_DEV_SECRET)
     sql_echo: bool = False
+    token_ttl_minutes: int = Field(
+        default=480, ge=1, le=60 * 24 * 30, description="Lifetime of an API bearer token."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body the web service accepts."
+    )
 
     @property
     def effective_database_url(self) -> str:

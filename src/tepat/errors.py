@@ -11,11 +11,13 @@ class TepatError(Exception):
     """
 
     code = "tepat_error"
+    field: str | None = None  # the input (query parameter, body field, option) at fault, if one
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+        self.field = field
 
     @property
     def message(self) -> str:
@@ -45,3 +47,15 @@ class ConfigurationError(TepatError):
     """Settings are missing or unsafe for the environment."""
 
     code = "configuration_error"
+
+
+class Unauthorized(TepatError):
+    """The caller is not signed in, or its token is unknown, expired or revoked."""
+
+    code = "unauthorized"
+
+
+class Forbidden(TepatError):
+    """The caller is signed in but its role or region does not allow this action."""
+
+    code = "forbidden"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from tepat.access import models as _access_models  # noqa: F401 - registers the tables
 from tepat.db.base import Base
 from tepat.linkage import models as _linkage_models  # noqa: F401 - registers the tables
 from tepat.registry import models as _registry_models  # noqa: F401 - registers the tables

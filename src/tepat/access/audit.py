@@ -1,0 +1,250 @@
+"""The append-only, hash-chained audit log.
+
+Every entry's ``hash`` is the SHA-256 of the canonical JSON of its fields (id, at, actor, role,
+action, entity, entity_id, region_code, purpose, detail) together with ``prev_hash``, the hash of
+the entry before it; the first entry chains to :data:`GENESIS_HASH`. Ids are dense: appenders
+take the next id from the single ``audit_chain`` row, whose ``UPDATE`` also serialises them (a
+row lock on PostgreSQL, the write lock on SQLite) until the caller's transaction ends. So an
+altered row breaks its own hash, and a deleted row leaves a gap in the ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tepat.access.models import GENESIS_HASH, AuditChain, AuditEntry
+from tepat.access.principal import Principal
+from tepat.errors import ConfigurationError
+from tepat.reference.nik import mask_nik
+
+_SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
+_CHAIN_ROW = 1
+
+
+def mask_identifiers(text: str) -> str:
+    """Mask every run of exactly 16 digits (a NIK or KK) in ``text``."""
+    return _SIXTEEN_DIGITS.sub(lambda m: mask_nik(m.group(0)), text)
+
+
+def scrub(value: Any) -> Any:
+    """``value`` (JSON-like) with every 16-digit number in its strings masked."""
+    if isinstance(value, str):
+        return mask_identifiers(value)
+    if isinstance(value, Mapping):
+        return {str(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return mask_identifiers(str(value))
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
+    """SHA-256 (hex) of an entry's fields and the previous entry's hash."""
+    payload = dict(fields)
+    payload["prev_hash"] = prev_hash
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def _fields(entry: Any) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "actor": entry.actor,
+        "role": entry.role,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "region_code": entry.region_code,
+        "purpose": entry.purpose,
+        "detail": entry.detail,
+    }
+
+
+def append(
+    db: Session,
+    *,
+    actor: str,
+    role: str,
+    action: str,
+    entity: str | None = None,
+    entity_id: str | int | None = None,
+    region_code: str | None = None,
+    purpose: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction (flushes; the caller commits).
+
+    Holds the chain's lock until the transaction ends, so keep such transactions short.
+    """
+    # The UPDATE comes first: it takes the lock before we read the head, so two transactions
+    # can never chain to the same predecessor.
+    bumped = db.execute(
+        update(AuditChain)
+        .where(AuditChain.id == _CHAIN_ROW)
+        .values(last_id=AuditChain.last_id + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if bumped.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConfigurationError("the audit_chain row is missing: run `tepat db upgrade`")
+    last_id, prev_hash = db.execute(
+        select(AuditChain.last_id, AuditChain.last_hash).where(AuditChain.id == _CHAIN_ROW)
+    ).one()
+    entry = AuditEntry(
+        id=int(last_id),
+        at=datetime.now(UTC).replace(tzinfo=None),
+        actor=actor[:64],
+        role=role[:24],
+        action=action[:64],
+        entity=entity,
+        entity_id=None if entity_id is None else mask_identifiers(str(entity_id))[:64],
+        region_code=region_code,
+        purpose=None if purpose is None else mask_identifiers(purpose)[:200],
+        detail=scrub(dict(detail or {})),
+        prev_hash=prev_hash,
+    )
+    entry.hash = entry_hash(_fields(entry), prev_hash)
+    db.add(entry)
+    db.execute(
+        update(AuditChain)
+        .where(AuditChain.id == _CHAIN_ROW)
+        .values(last_hash=entry.hash)
+        .execution_options(synchronize_session=False)
+    )
+    db.flush()
+    return entry
+
+
+def record(
+    db: Session,
+    principal: Principal,
+    *,
+    action: str,
+    purpose: str | None,
+    entity: str | None = None,
+    entity_id: str | int | None = None,
+    region_code: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an entry for ``principal`` (actor and role from it, purpose defaulting per role)."""
+    return append(
+        db,
+        actor=principal.username,
+        role=principal.role,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        region_code=region_code,
+        purpose=purpose or principal.default_purpose,
+        detail=detail,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    """Result of :func:`verify`: ``ok``, the entries checked, and the first problem found."""
+
+    ok: bool
+    entries: int
+    bad_id: int | None = None
+    problem: str | None = None
+
+
+def _walk(rows: Iterable[Any], head: tuple[int, str] | None) -> ChainCheck:
+    expected_id, prev_hash, count = 1, GENESIS_HASH, 0
+    for entry in rows:
+        if entry.id != expected_id:
+            missing = (
+                f"entry {expected_id}"
+                if entry.id == expected_id + 1
+                else f"entries {expected_id}-{entry.id - 1}"
+            )
+            return ChainCheck(False, count, entry.id, f"{missing} missing before entry {entry.id}")
+        if entry.prev_hash != prev_hash:
+            return ChainCheck(
+                False,
+                count,
+                entry.id,
+                f"entry {entry.id}: prev_hash does not match its predecessor",
+            )
+        if entry_hash(_fields(entry), entry.prev_hash) != entry.hash:
+            return ChainCheck(
+                False, count, entry.id, f"entry {entry.id}: hash does not match (row altered)"
+            )
+        expected_id, prev_hash, count = entry.id + 1, entry.hash, count + 1
+    if head is not None and (head[0] != count or head[1] != prev_hash):
+        last = head[0]
+        where = f"entries {count + 1}-{last}" if last > count + 1 else f"entry {last}"
+        if last > count:
+            return ChainCheck(False, count, last, f"{where} missing at the end of the log")
+        return ChainCheck(False, count, count, "the chain head does not match the last entry")
+    return ChainCheck(True, count)
+
+
+def verify(db: Session, *, batch: int = 5000) -> ChainCheck:
+    """Walk the whole chain in id order; the first altered, reordered or missing entry fails it."""
+    head_row = db.execute(
+        select(AuditChain.last_id, AuditChain.last_hash).where(AuditChain.id == _CHAIN_ROW)
+    ).one_or_none()
+    head = None if head_row is None else (int(head_row[0]), str(head_row[1]))
+    # Plain rows, not ORM objects: the check must see the table, not the session's copies.
+    table = AuditEntry.__table__
+    rows = db.execute(select(table).order_by(table.c.id).execution_options(yield_per=batch))
+    return _walk(rows, head)
+
+
+def list_entries(
+    db: Session,
+    *,
+    offset: int,
+    limit: int,
+    actor: str | None = None,
+    action: str | None = None,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[AuditEntry], int]:
+    """Entries matching the filters, newest first, and their total count."""
+    conditions = []
+    if actor:
+        conditions.append(AuditEntry.actor == actor)
+    if action:
+        conditions.append(AuditEntry.action.startswith(action, autoescape=True))
+    if entity:
+        conditions.append(AuditEntry.entity == entity)
+    if entity_id:
+        conditions.append(AuditEntry.entity_id == entity_id)
+    if since:
+        conditions.append(AuditEntry.at >= _naive_utc(since))
+    if until:
+        conditions.append(AuditEntry.at < _naive_utc(until))
+    total = db.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
+    rows = db.scalars(
+        select(AuditEntry)
+        .where(*conditions)
+        .order_by(AuditEntry.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), int(total)
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)

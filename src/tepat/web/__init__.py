@@ -1,0 +1,1 @@
+"""The registry service's HTTP edge: app factory, dependencies, error mapping, logging."""
