@@ -433,6 +433,18 @@ def demo(
                 f"  registry {r['regency_code']}: {r['households']:,} households, "
                 f"{r['alive']:,} people"
             )
+    out.rule("5. Rank welfare, apply the program rules, publish a release")
+    _cycle.cycle_command(
+        survey=folder / "survey" / "susenas_sample.parquet",
+        model=None,
+        truth=folder / "truth",
+        rules=None,
+        data_cut="2025-06-30",
+        decile_base="people",
+        integrate=False,
+        memory_limit="4GB",
+        lang="id",
+    )
     out.rule("What next")
     out.print(f"  sources:        {folder / 'sources'}")
     out.print(f"  ground truth:   {folder / 'truth'}")
@@ -442,10 +454,26 @@ def demo(
     out.print("  review queue:   .venv/bin/tepat review list")
     out.print("  try:            .venv/bin/tepat nik check 1112014501900001")
     out.print("                  .venv/bin/tepat regions show 11.12")
-    out.print(
-        "  ranking, eligibility and the web service arrive with the next issues; "
-        "`make test` runs the test suite"
-    )
+    out.print("  releases:       .venv/bin/tepat release list; .venv/bin/tepat release show")
+    out.print("  targeting:      .venv/bin/tepat evaluate targeting")
+    example = _example_family(settings.data_dir)
+    out.print(f"  explain:        .venv/bin/tepat eligibility explain {example}")
+    out.print("  simulate:       .venv/bin/tepat eligibility simulate --set pkh.max_desil=3")
+    out.print("  the web service arrives with the next issue; `make test` runs the test suite")
+
+
+def _example_family(data_dir: Path) -> str:
+    """A PKH family of the current release, to show `tepat eligibility explain` on."""
+    import pyarrow.parquet as pq
+
+    from tepat.release.publish import current_release, releases_dir
+
+    rid = current_release(data_dir)
+    path = releases_dir(data_dir) / str(rid) / "lists" / "pkh.parquet"
+    if rid is None or not path.exists():
+        return "FAMILY_ID"
+    ids = pq.read_table(path, columns=["family_id"]).column("family_id").to_pylist()
+    return str(ids[len(ids) // 2]) if ids else "FAMILY_ID"
 
 
 def main() -> None:
@@ -464,6 +492,15 @@ app.command("integrate")(_integration.integrate_command)
 app.add_typer(_integration.evaluate_app, name="evaluate")
 app.add_typer(_integration.review_app, name="review")
 app.command("link")(__import__("tepat.commands.link", fromlist=["link_command"]).link_command)
+
+# ------------------------------------------------------ ranking, eligibility, releases
+from tepat.commands import cycle as _cycle  # noqa: E402 - keeps heavy imports lazy
+
+app.command("cycle")(_cycle.cycle_command)
+app.add_typer(_cycle.rank_app, name="rank")
+app.add_typer(_cycle.eligibility_app, name="eligibility")
+app.add_typer(_cycle.release_app, name="release")
+_integration.evaluate_app.command("targeting")(_cycle.evaluate_targeting)
 
 # ------------------------------------------------------------------- registry service
 from tepat.commands import service as _service  # noqa: E402 - keeps heavy imports lazy

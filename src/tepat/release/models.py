@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
     false,
     func,
 )
@@ -36,7 +37,7 @@ class Release(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, comment="R<data cut>-<hash>")
     data_cut: Mapped[date] = mapped_column(Date)
     model_version: Mapped[str] = mapped_column(String(60))
-    rules_version: Mapped[str] = mapped_column(String(80))
+    rules_version: Mapped[str] = mapped_column(Text)
     previous_id: Mapped[str | None] = mapped_column(String(40))
     is_current: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)

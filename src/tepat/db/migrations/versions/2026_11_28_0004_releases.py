@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=40), nullable=False, comment="R<data cut>-<hash>"),
         sa.Column("data_cut", sa.Date(), nullable=False),
         sa.Column("model_version", sa.String(length=60), nullable=False),
-        sa.Column("rules_version", sa.String(length=80), nullable=False),
+        sa.Column("rules_version", sa.Text(), nullable=False),
         sa.Column("previous_id", sa.String(length=40), nullable=True),
         sa.Column("is_current", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("manifest", sa.JSON(), nullable=False),
