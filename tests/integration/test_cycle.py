@@ -306,3 +306,28 @@ def test_explain_and_simulate_commands(
     assert res.exit_code == 2
     res = runner.invoke(app, ["evaluate", "targeting"])
     assert res.exit_code == 0 and "plain national OLS PMT" in res.output
+
+
+def test_a_release_loads_into_each_backend_and_reloads_idempotently(
+    world: dict[str, Any], engine: Engine
+) -> None:
+    first = world["first"]
+    try:
+        for _ in range(2):  # loading again replaces, it does not duplicate
+            with engine.begin() as conn:
+                counts = load_release(conn, first.folder)
+        with Session(engine) as s:
+            assert (
+                s.scalar(select(func.count()).select_from(ReleaseHousehold)) == counts["households"]
+            )
+            assert (
+                s.scalar(select(func.count()).select_from(ReleaseBeneficiary))
+                == counts["beneficiaries"]
+            )
+            current = s.scalars(select(Release.id).where(Release.is_current)).all()
+            assert current == [first.release_id]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(ReleaseBeneficiary.__table__.delete())
+            conn.execute(ReleaseHousehold.__table__.delete())
+            conn.execute(Release.__table__.delete())
