@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tepat.db.engine import make_engine
@@ -155,7 +155,9 @@ def test_release_files_lists_report_and_registry(world: dict[str, Any]) -> None:
     pkh = next(p for p in first.manifest["programs"] if p["program"] == "pkh")
     assert (
         pkh["beneficiaries"]
-        == duckdb.sql(f"SELECT count(*) FROM read_csv('{pkh_csv[0]}')").fetchall()[0][0]
+        == duckdb.connect()
+        .execute(f"SELECT count(*) FROM read_csv('{pkh_csv[0]}')")
+        .fetchall()[0][0]
     )
     # every file in the manifest has the hash it claims
     for f in first.manifest["files"]:
@@ -328,6 +330,6 @@ def test_a_release_loads_into_each_backend_and_reloads_idempotently(
             assert current == [first.release_id]
     finally:
         with engine.begin() as conn:
-            conn.execute(ReleaseBeneficiary.__table__.delete())
-            conn.execute(ReleaseHousehold.__table__.delete())
-            conn.execute(Release.__table__.delete())
+            conn.execute(delete(ReleaseBeneficiary))
+            conn.execute(delete(ReleaseHousehold))
+            conn.execute(delete(Release))
