@@ -508,3 +508,9 @@ from tepat.commands import service as _service  # noqa: E402 - keeps heavy impor
 app.command("serve")(_service.serve_command)
 app.add_typer(_service.users_app, name="users")
 app.add_typer(_service.audit_app, name="audit")
+app.add_typer(_service.events_app, name="events")
+
+# ------------------------------------------------------------------------- workflow
+from tepat.workflow.cli import workflow_app as _workflow_app  # noqa: E402 - lazy inside
+
+app.add_typer(_workflow_app, name="workflow")

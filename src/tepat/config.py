@@ -37,6 +37,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body the web service accepts."
     )
+    objection_days: int = Field(
+        default=14, ge=1, le=365, description="Days the region has to verify an objection."
+    )
+    appeal_days: int = Field(
+        default=30, ge=1, le=365, description="Days a family may appeal a notice of loss."
+    )
+    proposal_days: int = Field(
+        default=30, ge=1, le=365, description="Target days from a proposal to its decision."
+    )
+    status_check_rate_per_minute: int = Field(
+        default=10, ge=1, le=100_000, description="Public requests per client IP and minute."
+    )
 
     @property
     def effective_database_url(self) -> str:

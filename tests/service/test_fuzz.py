@@ -3,7 +3,6 @@ never get a 5xx, and every documented response matches its schema."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -44,7 +43,6 @@ def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> None
 @pytest.mark.slow
 def test_generated_requests_never_get_a_server_error(world: World) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", world.client.app)
-    started = time.perf_counter()
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 9
     for operation in operations:
@@ -52,4 +50,3 @@ def test_generated_requests_never_get_a_server_error(world: World) -> None:
         user = "revoked" if operation.path.endswith("/logout") else "admin"
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, world.auth(user))
-    assert time.perf_counter() - started < 60

@@ -33,6 +33,7 @@ def _demo_scopes(regency: str, repo: RegionRepository) -> list[tuple[str, str, t
         ("demo-admin", "national_admin", ("ID",)),
         ("demo-program", "program_manager", ("ID",)),
         ("demo-auditor", "auditor", ("ID",)),
+        ("demo-dci", "dci_client", (region.code,)),
     ]
 
 

@@ -17,6 +17,7 @@ Role = Literal[
     "national_admin",
     "program_manager",
     "auditor",
+    "dci_client",
     "public",
 ]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
@@ -88,11 +89,27 @@ ROLE_INFO: Final[dict[Role, RoleInfo]] = {
         True,
         "audit",
     ),
+    # A calling system (a program's MIS, a bank's distribution system) rather than a person.
+    # It matches its beneficiaries by NIK/KK under a data-sharing agreement, so it sees full
+    # numbers; its regions are those the agreement covers, at any level.
+    "dci_client": RoleInfo(
+        "calling system: the DCI Social Registry API (sync search) within its regions",
+        ("village", "district", "regency", "province", "national"),
+        None,
+        True,
+        "program targeting and verification (DCI data sharing)",
+    ),
     "public": RoleInfo("anyone without an account", (), 0, False, "citizen self-service"),
 }
 
 # Roles whose accounts can see the audit log.
 AUDIT_READERS: Final[frozenset[Role]] = frozenset({"auditor", "national_admin"})
+
+# Roles that may call the DCI Social Registry API (tepat.interop): calling systems and the
+# offices that answer for a region; program_manager gets masked numbers and no identity search.
+DCI_CALLERS: Final[frozenset[Role]] = frozenset(
+    {"dci_client", "district_office", "province_office", "national_admin", "program_manager"}
+)
 
 
 def region_level(code: str) -> str:

@@ -1,4 +1,5 @@
-"""Commands of the registry service: ``serve``, ``users add`` / ``users list``, ``audit verify``.
+"""Commands of the registry service: ``serve``, ``users add`` / ``users list``, ``audit verify``,
+``events import``.
 
 Heavy imports (FastAPI, uvicorn, argon2) happen inside the commands, so ``tepat --help`` stays
 fast.
@@ -7,6 +8,7 @@ fast.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -136,3 +138,73 @@ def audit_verify() -> None:
         highlight=False,
     )
     raise typer.Exit(1)
+
+
+events_app = typer.Typer(help="Life events and civil-registry feeds.", no_args_is_help=True)
+
+
+@events_app.command("import")
+def events_import(
+    file: Annotated[Path, typer.Argument(help="Events: JSON lines (.jsonl) or CSV (.csv)")],
+    source: Annotated[str, typer.Option(help="Provenance source of the values")] = "dukcapil",
+    actor: Annotated[str, typer.Option(help="Actor name in the audit log")] = "dukcapil-feed",
+    chunk_size: Annotated[
+        int, typer.Option(help="Events per chunk (one commit each)", min=1)
+    ] = 5000,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="jsonl or csv (default: by the file's suffix)")
+    ] = None,
+) -> None:
+    """Apply a civil-registry event file as the national system account, line by line.
+
+    Exit code 0 when every line was applied or already applied, 1 when some were rejected
+    (they are listed), 2 when the file cannot be read.
+    """
+    import time
+
+    from tepat.access.principal import Principal
+    from tepat.db.engine import engine_from_settings, session_factory
+    from tepat.registry.event_batch import apply_batch, read_lines
+
+    fmt = file_format or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
+    if fmt not in ("jsonl", "csv"):
+        err.print(f"[bold red]error:[/] --format must be jsonl or csv, not {fmt!r}")
+        raise typer.Exit(2)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[bold red]error:[/] cannot read {file}: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    system = Principal(user_id=0, username=actor[:64], role="national_admin", regions=("ID",))
+    engine = engine_from_settings(settings())
+    started = time.perf_counter()
+    with session_factory(engine)() as db:
+        summary = run(
+            lambda: apply_batch(
+                db=db,
+                principal=system,
+                lines=read_lines(text, fmt),
+                source=source,
+                purpose="civil registry feed (lampid)",
+                chunk_size=chunk_size,
+                after_chunk=db.commit,
+            )
+        )
+        db.commit()
+    seconds = time.perf_counter() - started
+    rate = summary.applied / seconds if seconds > 0 else 0.0
+    out.print(
+        f"{summary.received:,} events received: {summary.applied:,} applied, "
+        f"{summary.duplicates:,} already applied, {len(summary.rejected):,} rejected "
+        f"in {seconds:.1f} s ({rate:,.0f} events/s)"
+    )
+    for rejected in summary.rejected[:50]:
+        out.print(
+            f"  line {rejected.line} ({rejected.event_id or 'no event_id'}): {rejected.reason}",
+            markup=False,
+            highlight=False,
+        )
+    if len(summary.rejected) > 50:
+        out.print(f"  ... and {len(summary.rejected) - 50:,} more")
+    if summary.rejected:
+        raise typer.Exit(1)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from tepat.registry import service
-from tepat.registry.schemas import HouseholdDetail, HouseholdSummary, PersonDetail
+from tepat.registry import history, service
+from tepat.registry.events_api import router as events_router
+from tepat.registry.schemas import (
+    HouseholdAsOf,
+    HouseholdDetail,
+    HouseholdHistory,
+    HouseholdSummary,
+    PersonDetail,
+)
 from tepat.web.deps import Caller, DbSession
 from tepat.web.pagination import Page, Pagination
 
@@ -68,9 +76,62 @@ def list_households(
 
 
 @router.get("/households/{household_id}", summary="Read a household", responses=_REFUSALS)
-def get_household(household_id: HouseholdId, db: DbSession, caller: Caller) -> HouseholdDetail:
+def get_household(
+    household_id: HouseholdId,
+    db: DbSession,
+    caller: Caller,
+    as_of: Annotated[
+        date | None,
+        Query(
+            description="Show the household as it was on this date (YYYY-MM-DD): the attributes "
+            "then and the members then. Same as /households/{id}/as-of/{date}.",
+            examples=["2025-01-31"],
+        ),
+    ] = None,
+) -> HouseholdDetail | HouseholdAsOf:
     """A household with its current members, Regsosek attributes and where its data came from."""
+    if as_of is not None:
+        return history.household_as_of(
+            db=db,
+            principal=caller.principal,
+            purpose=caller.purpose,
+            household_id=household_id,
+            on=as_of,
+        )
     return service.household_detail(
+        db=db, principal=caller.principal, purpose=caller.purpose, household_id=household_id
+    )
+
+
+@router.get(
+    "/households/{household_id}/as-of/{on}",
+    summary="Read a household as it was on a date",
+    responses={**_REFUSALS, 404: {"description": "Not in your regions, or not formed yet then."}},
+)
+def get_household_as_of(
+    household_id: HouseholdId,
+    on: Annotated[date, Path(description="The date (YYYY-MM-DD).", examples=["2025-01-31"])],
+    db: DbSession,
+    caller: Caller,
+) -> HouseholdAsOf:
+    """The household's attributes and members in effect on that date (effective dates of the
+    events, not when they were recorded)."""
+    return history.household_as_of(
+        db=db, principal=caller.principal, purpose=caller.purpose, household_id=household_id, on=on
+    )
+
+
+@router.get(
+    "/households/{household_id}/history",
+    summary="The timeline of a household",
+    responses=_REFUSALS,
+)
+def get_household_history(
+    household_id: HouseholdId, db: DbSession, caller: Caller
+) -> HouseholdHistory:
+    """Every version of the household (from the state before the first event) with the event
+    that made it, and every membership period of its members."""
+    return history.household_history(
         db=db, principal=caller.principal, purpose=caller.purpose, household_id=household_id
     )
 
@@ -81,3 +142,6 @@ def get_person(person_id: PersonId, db: DbSession, caller: Caller) -> PersonDeta
     return service.person_detail(
         db=db, principal=caller.principal, purpose=caller.purpose, person_id=person_id
     )
+
+
+router.include_router(events_router)

@@ -8,8 +8,10 @@ Codes follow the Regsosek 2022 questionnaire (REGSOSEK22-K); the column comment 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -22,6 +24,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -108,6 +112,12 @@ class Household(Base):
     bank_account: Mapped[bool | None] = _flag("r506 bank account or e-wallet")
     programs_received: Mapped[int | None] = _code(
         "r501a-g bitmask, order in codes.PROGRAMS_RECEIVED"
+    )
+    needs_reranking: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        server_default=false(),
+        comment="an event changed a ranking input since the last ranking",
     )
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
@@ -246,6 +256,96 @@ class Provenance(Base):
         Index("ix_provenance_entity", "entity", "entity_id"),
         CheckConstraint("entity in ('household', 'person', 'membership')", name="entity"),
     )
+
+
+class RegistryEvent(Base):
+    """A life event or registry change applied to the registry (see docs/EVENTS.md).
+
+    ``event_id`` is the client's idempotency key; ``payload_hash`` the SHA-256 of the validated
+    event, so the same id with another payload is refused; ``result`` is what applying it
+    answered, returned again on a replay.
+    """
+
+    __tablename__ = "registry_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True, comment="client's key")
+    type: Mapped[str] = mapped_column(String(24))
+    effective_date: Mapped[date] = mapped_column(Date, comment="when it happened")
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="SET NULL"),
+        index=True,
+        comment="the household it was about",
+    )
+    region_code: Mapped[str | None] = mapped_column(
+        String(13), comment="village of that household before the event"
+    )
+    to_region_code: Mapped[str | None] = mapped_column(
+        String(13), comment="receiving village of a hand-over"
+    )
+    source: Mapped[str] = mapped_column(String(24), comment="operator, dukcapil, ...")
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload_hash: Mapped[str] = mapped_column(String(64), comment="sha256 of the payload")
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, comment="UTC")
+
+
+_WHOLE = "data holds the whole state (before the first event, or as created)"
+
+
+class HouseholdVersion(Base):
+    """One version of a household row, valid over ``[valid_from, valid_to)`` in effective time.
+
+    ``version`` equals ``households.version`` after the change. ``data`` holds the fields the
+    event set, dates as ISO strings; a ``whole`` version holds every column but the bookkeeping
+    ones (null ones left out): the state before the first event that changed an attribute
+    (``event_id`` null), or the household as an event created it.
+    """
+
+    __tablename__ = "household_versions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date | None] = mapped_column(Date, comment="null: since first recorded")
+    valid_to: Mapped[date | None] = mapped_column(Date, comment="null: still valid")
+    event_id: Mapped[str | None] = mapped_column(
+        ForeignKey("registry_events.event_id"), index=True, comment="null: before any event"
+    )
+    changed_fields: Mapped[str] = mapped_column(Text, comment="comma-wrapped, like provenance")
+    whole: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), comment=_WHOLE
+    )
+    member_changes: Mapped[list[Any] | None] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("household_id", "version"),)
+
+
+class PersonVersion(Base):
+    """One version of a person row, valid over ``[valid_from, valid_to)`` in effective time."""
+
+    __tablename__ = "person_versions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date | None] = mapped_column(Date, comment="null: since first recorded")
+    valid_to: Mapped[date | None] = mapped_column(Date, comment="null: still valid")
+    event_id: Mapped[str | None] = mapped_column(
+        ForeignKey("registry_events.event_id"), index=True, comment="null: before any event"
+    )
+    changed_fields: Mapped[str] = mapped_column(Text, comment="comma-wrapped, like provenance")
+    whole: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), comment=_WHOLE
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("person_id", "version"),)
 
 
 def wrap_fields(names: list[str] | tuple[str, ...]) -> str:

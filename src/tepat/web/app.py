@@ -16,10 +16,14 @@ from sqlalchemy import Engine
 from tepat.access.api import audit_router, auth_router
 from tepat.config import Settings, get_settings
 from tepat.db.engine import engine_from_settings, session_factory
+from tepat.interop.api import router as dci_router
 from tepat.registry.api import router as registry_router
 from tepat.web.errors import BodyLimitAndCorrelation, document_errors, install_error_handlers
 from tepat.web.health import router as health_router
 from tepat.web.logmask import install_log_masking
+from tepat.workflow import public_api as workflow_public
+from tepat.workflow.api import router as workflow_router
+from tepat.workflow.api_cases import router as workflow_cases_router
 
 DESCRIPTION = """
 The registry service of **Tepat**, an open implementation of DTSEN (Data Tunggal Sosial dan
@@ -37,6 +41,21 @@ TAGS = [
     {"name": "auth", "description": "Sign in and out; who am I."},
     {"name": "registry", "description": "Households and people, limited to your regions."},
     {"name": "audit", "description": "The audit log (auditor and national_admin only)."},
+    {
+        "name": "dci",
+        "description": "The DCI Social Registry API v1.0.0 (sync search); also served at the "
+        "spec's own path /registry/sync/search. See docs/DCI.md.",
+    },
+    {
+        "name": "workflow",
+        "description": "Proposals (usulan), ground checks, approvals, objections (sanggah), "
+        "notices of loss and appeals, in your regions. See docs/WORKFLOW.md.",
+    },
+    {
+        "name": "public",
+        "description": "Citizens' self-service without a token (status check, own proposal, "
+        "objection, recipients of their village, appeal); rate-limited per client IP.",
+    },
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -75,6 +94,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(auth_router, prefix="/api/v1")
     app.include_router(registry_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
+    app.include_router(dci_router, prefix="/api/v1/dci")
+    app.include_router(dci_router, include_in_schema=False)  # the spec's path, for DCI clients
+    app.include_router(workflow_router, prefix="/api/v1")
+    app.include_router(workflow_cases_router, prefix="/api/v1")
+    app.include_router(workflow_public.router, prefix="/api/v1")
+    workflow_public.install(app)
     _document_errors(app)
     return app
 

@@ -11,6 +11,7 @@ from tepat.linkage import models as _linkage_models  # noqa: F401 - registers th
 from tepat.registry import models as _registry_models  # noqa: F401 - registers the tables
 from tepat.release import models as _release_models  # noqa: F401 - registers the tables
 from tepat.sources import models as _sources_models  # noqa: F401 - registers the tables
+from tepat.workflow import models as _workflow_models  # noqa: F401 - registers the tables
 
 target_metadata = Base.metadata
 
