@@ -445,6 +445,15 @@ def demo(
         memory_limit="4GB",
         lang="id",
     )
+    out.rule("6. Demo accounts for the registry service (shown once)")
+    from tepat.access.demo import seed_demo_users
+    from tepat.db.engine import session_factory, unit_of_work
+
+    with unit_of_work(session_factory(engine)) as session:
+        accounts = _run(lambda: seed_demo_users(session, region))
+    for username, role, regions_held, password in accounts:
+        out.print(f"  {username:<22} {role:<18} {regions_held:<30} {password}")
+    out.print("  start the service with `.venv/bin/tepat serve`, then sign in at /docs")
     out.rule("What next")
     out.print(f"  sources:        {folder / 'sources'}")
     out.print(f"  ground truth:   {folder / 'truth'}")
@@ -459,7 +468,10 @@ def demo(
     example = _example_family(settings.data_dir)
     out.print(f"  explain:        .venv/bin/tepat eligibility explain {example}")
     out.print("  simulate:       .venv/bin/tepat eligibility simulate --set pkh.max_desil=3")
-    out.print("  the web service arrives with the next issue; `make test` runs the test suite")
+    out.print(
+        "  service:        .venv/bin/tepat serve (OpenAPI docs at http://127.0.0.1:8000/docs)"
+    )
+    out.print("  `make test` runs the test suite")
 
 
 def _example_family(data_dir: Path) -> str:

@@ -177,6 +177,17 @@ def cycle_command(
             if integrate:
                 load_golden(session.connection(), latest_run(cfg.data_dir), replace=True)
             loaded = load_release(session.connection(), result.folder)
+            notices = 0
+            if result.fresh and previous is not None:
+                from tepat.workflow.notices import create_notices_for_release
+
+                # Families losing a program get a notice with the reason and an appeal window.
+                notices = create_notices_for_release(
+                    db=session,
+                    release_id=result.release_id,
+                    appeal_days=cfg.appeal_days,
+                    folder=result.folder,
+                )
         except BaseException:
             # The database did not take it: the previous release stays current.
             pub.set_current(cfg.data_dir, previous)
@@ -202,6 +213,8 @@ def cycle_command(
     if target:
         print_targeting(target)
     diff = result.report_data.get("diff")
+    if notices:
+        out.print(f"  notices: {notices:,} families lose a program; each may appeal")
     if diff:
         moved = diff["households_changed_desil"]
         out.print(
