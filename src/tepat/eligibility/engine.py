@@ -63,6 +63,7 @@ QUOTA_TABLE: Final = "eligibility_quota"
 MASKS: Final = "eligibility_masks"
 RESULT_TABLE: Final = "eligibility"
 _TABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+_COLUMN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def components_table(program_id: str) -> str:
@@ -91,6 +92,12 @@ def _edge_table(program_id: str) -> str:
 
 def _quota_count_column(program_id: str) -> str:
     return f"_q_{program_id}"
+
+
+# The family's row in the household table (its rowid, which UPDATEs keep): an integer key the
+# person table carries so that the steps grouping a family's members (caps, components, family
+# quotas) hash and sort integers, not family ids.
+FAMILY_ROW: Final = "_family_row"
 
 
 def by_family(program: Program) -> bool:
@@ -124,19 +131,36 @@ def evaluate(
     *,
     quota_overrides: str | None = None,
     materialize: bool = True,
+    aggregates: str | None = None,
+    key: str = "family_id",
 ) -> None:
     """Evaluate every program; (re)create ``eligibility`` and its companion tables.
 
     ``quota_overrides`` names a table or view with columns ``program``, ``region_code`` and
     ``quota``: a region listed there gets that quota instead of its share, and the total left
     for the other regions shrinks by it. ``materialize=False`` makes ``eligibility`` a view.
+    ``aggregates`` names a table, one row per family with living members, holding the family
+    key and the columns of :func:`family_aggregates` computed for the same ``reference_date``
+    (others are ignored): the engine then does not aggregate the members itself. ``key`` is the
+    column that names a family in both input tables (and in ``aggregates``): ``family_id``, or
+    an integer column standing one to one for it, which joins faster;
+    ``eligibility_households`` then holds it too.
     """
-    _check_inputs(con, rules)
+    if not _COLUMN_NAME.fullmatch(key):
+        raise InvalidInput(f"{key!r} is not a column name")
+    _check_inputs(con, rules, key)
     if quota_overrides is not None:
         _check_overrides(con, rules, quota_overrides)
+    if aggregates is not None:
+        _check_aggregates(con, rules, reference_date, aggregates, key)
     _drop_relation(con, RESULT_TABLE)  # it may be a view from an earlier run, or a table
     for statement in build_sql(
-        rules, reference_date, quota_overrides=quota_overrides, materialize=materialize
+        rules,
+        reference_date,
+        quota_overrides=quota_overrides,
+        materialize=materialize,
+        aggregates=aggregates,
+        key=key,
     ):
         con.execute(statement.sql)
 
@@ -147,12 +171,14 @@ def build_sql(
     *,
     quota_overrides: str | None = None,
     materialize: bool = True,
+    aggregates: str | None = None,
+    key: str = "family_id",
 ) -> list[Statement]:
     """The statements :func:`evaluate` runs, in order."""
     programs = list(rules.programs.values())
-    out = [_households_sql(rules, reference_date)]
+    out = [_households_sql(rules, reference_date, aggregates, key)]
     if _needs_persons(programs):
-        out.append(_persons_sql(rules, reference_date))
+        out.append(_persons_sql(rules, reference_date, key))
     for program in programs:
         if program.components:
             out += _components_sql(rules, program)
@@ -293,6 +319,68 @@ def _ok_column(program_id: str) -> str:
     return f"_ok_{program_id}"
 
 
+def _bits_column(number: int) -> str:
+    return f"_hh_bits_{number}"
+
+
+_PACKED_BITS: Final = 62
+
+
+@dataclass(frozen=True)
+class _Packed:
+    """A household working column the person table needs, packed into ``_hh_bits_<number>``."""
+
+    column: str
+    number: int
+    offset: int
+    width: int
+    flag: bool  # BOOLEAN (else an INTEGER mask half)
+
+
+def _packed_layout(rules: RuleSet) -> list[_Packed]:
+    """Where the household table packs what the person table needs of the family: the household
+    half of each person program's mask and each component program's conditions flag. One
+    BIGINT per 62 bits, so the person join carries a column or two instead of one per program
+    (a narrower build side, a faster join)."""
+    items = [
+        (_household_mask_column(p.id), len(rules.reasons(p.id)), False)
+        for p in rules.programs.values()
+        if p.unit == "person"
+    ]
+    items += [(_ok_column(p.id), 1, True) for p in rules.programs.values() if p.components]
+    layout: list[_Packed] = []
+    number, offset = 0, 0
+    for column, width, flag in items:
+        if offset + width > _PACKED_BITS:
+            number, offset = number + 1, 0
+        layout.append(_Packed(column, number, offset, width, flag))
+        offset += width
+    return layout
+
+
+def _pack_sql(rules: RuleSet) -> list[str]:
+    """The packed columns of the household table, from its working columns."""
+    parts: dict[int, list[str]] = {}
+    for item in _packed_layout(rules):
+        parts.setdefault(item.number, []).append(
+            f"(CAST({ident(item.column)} AS BIGINT) << {item.offset})"
+        )
+    return [f"{' | '.join(p)} AS {ident(_bits_column(n))}" for n, p in sorted(parts.items())]
+
+
+def _unpack_sql(rules: RuleSet, alias: str) -> list[str]:
+    """The working columns again, in the person join, from ``alias``'s packed columns."""
+    out = []
+    for item in _packed_layout(rules):
+        packed = f"{alias}.{ident(_bits_column(item.number))}"
+        bits = f"({packed} >> {item.offset}) & {(1 << item.width) - 1}"
+        if item.flag:
+            out.append(f"({bits}) = 1 AS {ident(item.column)}")
+        else:
+            out.append(f"CAST({bits} AS INTEGER) AS {ident(item.column)}")
+    return out
+
+
 def _fit_column(program_id: str) -> str:
     return f"_fit_{program_id}"
 
@@ -344,32 +432,63 @@ def _family_candidates(rules: RuleSet, program: Program) -> str:
     return f"CASE WHEN {wanted} THEN {count} ELSE 0 END"
 
 
-def _households_sql(rules: RuleSet, reference_date: date) -> Statement:
-    """One row per household: household and family fields, household-program masks."""
+def _household_field_names(rules: RuleSet) -> list[str]:
     used = used_fields(rules)
-    names = sorted(
+    return sorted(
         {"members", *REGION_FIELDS} | {f for f in used if CATALOGUE[f].source != "person"}
     )
-    household = [CATALOGUE[n] for n in names if CATALOGUE[n].source == "household"]
-    family = [CATALOGUE[n] for n in names if CATALOGUE[n].source == "family"]
-    capped = [p for p in rules.programs.values() if p.family_cap is not None]
-    quota_families = [p for p in rules.programs.values() if by_family(p)]
+
+
+def family_aggregates(rules: RuleSet, reference_date: date) -> list[str]:
+    """The per-family aggregates the household table needs, as SELECT items over the living
+    members ``m`` of a family (``FROM rank_members m WHERE m.status = 'alive' GROUP BY`` the
+    family key): the family fields, and per capped or family-ranked program the number of
+    members meeting its person conditions. Another step can compute them in its own pass over
+    the members and hand the table to :func:`evaluate` (``aggregates``)."""
+    family = [
+        CATALOGUE[n] for n in _household_field_names(rules) if CATALOGUE[n].source == "family"
+    ]
 
     def member_col(name: str) -> str:
         return f"({field_sql(CATALOGUE[name], reference_date)})"
 
     aggregates = [f"{field_sql(f, reference_date)} AS {ident(f.name)}" for f in family]
-    for program in capped:
-        # People of the family who meet the program's person conditions: only families with
-        # more of them than the cap need ranking.
-        wanted = _person_part(rules, program, member_col)
-        aggregates.append(f"count(*) FILTER (WHERE {wanted}) AS {ident(_count_column(program.id))}")
-    for program in quota_families:
-        aggregates.append(
-            f"count(*) FILTER (WHERE {_person_part(rules, program, member_col)}) "
-            f"AS {ident('_qn_' + program.id)}"
-        )
-    columns = ["h.family_id"]
+    for program in rules.programs.values():
+        if program.family_cap is not None:
+            # People of the family who meet the program's person conditions: only families
+            # with more of them than the cap need ranking.
+            wanted = _person_part(rules, program, member_col)
+            aggregates.append(
+                f"count(*) FILTER (WHERE {wanted}) AS {ident(_count_column(program.id))}"
+            )
+    for program in rules.programs.values():
+        if by_family(program):
+            aggregates.append(
+                f"count(*) FILTER (WHERE {_person_part(rules, program, member_col)}) "
+                f"AS {ident('_qn_' + program.id)}"
+            )
+    return aggregates
+
+
+def _key_sql(key: str) -> str:
+    return key if key == "family_id" else ident(key)
+
+
+def _households_sql(
+    rules: RuleSet,
+    reference_date: date,
+    aggregates_table: str | None = None,
+    key: str = "family_id",
+) -> Statement:
+    """One row per household: household and family fields, household-program masks."""
+    names = _household_field_names(rules)
+    household = [CATALOGUE[n] for n in names if CATALOGUE[n].source == "household"]
+    family = [CATALOGUE[n] for n in names if CATALOGUE[n].source == "family"]
+    capped = [p for p in rules.programs.values() if p.family_cap is not None]
+    quota_families = [p for p in rules.programs.values() if by_family(p)]
+    aggregates = family_aggregates(rules, reference_date)
+    k = _key_sql(key)
+    columns = ["h.family_id"] + ([] if key == "family_id" else [f"h.{k}"])
     columns += [f"{field_sql(f, reference_date)} AS {ident(f.name)}" for f in household]
     columns += [
         f"coalesce(a.{ident(f.name)}, {literal(f.empty)}) AS {ident(f.name)}" for f in family
@@ -379,14 +498,16 @@ def _households_sql(rules: RuleSet, reference_date: date) -> Statement:
         for p in capped
     ]
     source = "rank_households h"
-    if aggregates:
+    if aggregates and aggregates_table is not None:
+        source += f" LEFT JOIN {aggregates_table} a ON a.{k} = h.{k}"
+    elif aggregates:
         source += (
-            f" LEFT JOIN (SELECT m.family_id, {', '.join(aggregates)} FROM rank_members m "
-            f"WHERE m.status = {text(LIVING_STATUS)} GROUP BY m.family_id) a "
-            "ON a.family_id = h.family_id"
+            f" LEFT JOIN (SELECT m.{k}, {', '.join(aggregates)} FROM rank_members m "
+            f"WHERE m.status = {text(LIVING_STATUS)} GROUP BY m.{k}) a "
+            f"ON a.{k} = h.{k}"
         )
     programs = [p for p in rules.programs.values() if p.unit == "household"]
-    keep = ["family_id", *(ident(n) for n in names)]
+    keep = ["family_id", *([] if key == "family_id" else [k]), *(ident(n) for n in names)]
     keep += [ident(_count_column(p.id)) for p in capped]
     columns += [
         f"coalesce(a.{ident('_qn_' + p.id)}, 0) AS {ident('_qn_' + p.id)}" for p in quota_families
@@ -405,11 +526,10 @@ def _households_sql(rules: RuleSet, reference_date: date) -> Statement:
         if program.unit == "person":
             column = ident(_household_mask_column(program.id))
             first.append(f"{mask(rules.conditions(program.id), only='household')} AS {column}")
-            final.append(column)
         if program.components:
             column = ident(_ok_column(program.id))
             first.append(f"{all_hold(rules.conditions(program.id))} AS {column}")
-            final.append(column)
+    final += _pack_sql(rules)
     if first:
         sql += (
             f"SELECT {', '.join(keep + final)} FROM (SELECT *, {', '.join(first)} FROM ({inner}))"
@@ -419,7 +539,7 @@ def _households_sql(rules: RuleSet, reference_date: date) -> Statement:
     return Statement(HOUSEHOLDS, sql)
 
 
-def _persons_sql(rules: RuleSet, reference_date: date) -> Statement:
+def _persons_sql(rules: RuleSet, reference_date: date, key: str = "family_id") -> Statement:
     """One row per living member of a known household: fields and person-program masks."""
     used = used_fields(rules)
     person = [CATALOGUE[f] for f in sorted(used) if CATALOGUE[f].source == "person"]
@@ -427,17 +547,19 @@ def _persons_sql(rules: RuleSet, reference_date: date) -> Statement:
     capped = [p for p in rules.programs.values() if p.family_cap is not None]
     programs = [p for p in rules.programs.values() if p.unit == "person"]
     with_components = [p for p in rules.programs.values() if p.components]
-    columns = ["m.person_key", "m.family_id"]
+    columns = ["m.person_key", "m.family_id", f"f.rowid AS {FAMILY_ROW}"]
     columns += [f"{field_sql(f, reference_date)} AS {ident(f.name)}" for f in person]
     columns += [f"f.{ident(name)}" for name in household]
     columns += [f"f.{ident(_count_column(p.id))}" for p in capped]
-    columns += [f"f.{ident(_household_mask_column(p.id))}" for p in programs]
-    columns += [f"f.{ident(_ok_column(p.id))}" for p in with_components]
+    columns += _unpack_sql(rules, "f")
     inner = (
         f"SELECT {', '.join(columns)} FROM rank_members m "
-        f"JOIN {HOUSEHOLDS} f ON f.family_id = m.family_id WHERE m.status = {text(LIVING_STATUS)}"
+        f"JOIN {HOUSEHOLDS} f ON f.{_key_sql(key)} = m.{_key_sql(key)} "
+        f"WHERE m.status = {text(LIVING_STATUS)}"
     )
     keep = ["person_key", "family_id"]
+    if capped or with_components or any(by_family(p) for p in programs):
+        keep.append(FAMILY_ROW)
     keep += [ident(f) for f in sorted(_ranking_fields(rules, "person"))]
     keep += [ident(_count_column(p.id)) for p in capped]
     first, final = _mask_columns(rules, programs, household_part=True)
@@ -492,10 +614,10 @@ def _components_sql(rules: RuleSet, program: Program) -> list[Statement]:
     ids = "[" + ", ".join(text(c.id) for c in comps) + "]"
     amounts = "[" + ", ".join(str(c.amount_year) for c in comps) + "]"
     rows = (
-        f"SELECT family_id, person_key, {ids}[k + 1] AS component, "
+        f"SELECT family_id, {FAMILY_ROW}, person_key, {ids}[k + 1] AS component, "
         f"CAST({amounts}[k + 1] AS BIGINT) AS amount_year, k AS ord, "
         f"CASE WHEN {ids}[k + 1] = best THEN NULL ELSE 'superseded:higher_component' END AS reason "
-        f"FROM (SELECT family_id, person_key, {best} AS best, "
+        f"FROM (SELECT family_id, {FAMILY_ROW}, person_key, {best} AS best, "
         f"unnest([k FOR k IN range({len(comps)}) IF ({fit} >> k) & 1 = 1]) AS k "
         f"FROM {PERSONS} WHERE {fit} <> 0)"
     )
@@ -508,9 +630,9 @@ def _components_sql(rules: RuleSet, program: Program) -> list[Statement]:
     )
     ctes = [
         f"rows AS MATERIALIZED ({rows})",
-        f"hot AS (SELECT family_id FROM rows WHERE reason IS NULL GROUP BY family_id "
+        f"hot AS (SELECT {FAMILY_ROW} FROM rows WHERE reason IS NULL GROUP BY {FAMILY_ROW} "
         f"HAVING {over or 'false'})",
-        "s0 AS (SELECT * FROM rows SEMI JOIN hot USING (family_id))",
+        f"s0 AS (SELECT * FROM rows SEMI JOIN hot USING ({FAMILY_ROW}))",
     ]
     for number, stage in enumerate(stages, start=1):
         caps = [program.caps[i] for i in stage]
@@ -527,8 +649,8 @@ def _components_sql(rules: RuleSet, program: Program) -> list[Statement]:
             f"WHEN {k} THEN {text(cap.reason)}" for k, cap in enumerate(caps)
         )
         ctes.append(
-            f"s{number} AS (SELECT family_id, person_key, component, amount_year, ord, "
-            f"CASE WHEN g IS NOT NULL AND row_number() OVER (PARTITION BY family_id, g "
+            f"s{number} AS (SELECT family_id, {FAMILY_ROW}, person_key, component, amount_year, "
+            f"ord, CASE WHEN g IS NOT NULL AND row_number() OVER (PARTITION BY {FAMILY_ROW}, g "
             f"ORDER BY {ranking}) > {limit} END THEN {why} END ELSE reason END AS reason "
             f"FROM (SELECT *, {group} AS g FROM s{number - 1}))"
         )
@@ -538,8 +660,8 @@ def _components_sql(rules: RuleSet, program: Program) -> list[Statement]:
         f"CREATE OR REPLACE TABLE {ident(table)} AS WITH {', '.join(ctes)} "
         f"SELECT family_id, person_key, component, amount_year, reason IS NULL AS counted, "
         f"coalesce(reason, 'counted') AS reason FROM (SELECT * FROM s{len(stages)} UNION ALL "
-        f"SELECT family_id, person_key, component, amount_year, ord, reason FROM rows "
-        f"ANTI JOIN hot USING (family_id))",
+        f"SELECT family_id, {FAMILY_ROW}, person_key, component, amount_year, ord, reason "
+        f"FROM rows ANTI JOIN hot USING ({FAMILY_ROW}))",
     )
     amount_col, mask_col = ident(amount_column(program.id)), ident(mask_column(program.id))
     paid = Statement(
@@ -566,15 +688,16 @@ def _family_cap_sql(rules: RuleSet, program: Program) -> Statement:
     assert cap is not None
     mask_col = ident(mask_column(program.id))
     losers = (
-        f"SELECT person_key FROM (SELECT person_key, row_number() OVER (PARTITION BY family_id "
-        f"ORDER BY {order_sql(cap.order_by, 'person_key')}) AS r FROM {PERSONS} "
+        f"SELECT unit_row FROM (SELECT rowid AS unit_row, row_number() OVER "
+        f"(PARTITION BY {FAMILY_ROW} ORDER BY {order_sql(cap.order_by, 'person_key')}) AS r "
+        f"FROM {PERSONS} "
         f"WHERE {mask_col} = 0 AND {ident(_count_column(program.id))} > {cap.max}) "
         f"WHERE r > {cap.max}"
     )
     return Statement(
         PERSONS,
         f"UPDATE {PERSONS} SET {mask_col} = {mask_col} | {_bit(rules, program, cap.id)} "
-        f"WHERE person_key IN ({losers})",
+        f"WHERE rowid IN ({losers})",
     )
 
 
@@ -683,22 +806,23 @@ def _family_quota_sql(rules: RuleSet, program: Program) -> list[Statement]:
     ranked, edge = _rank_table(program.id), _edge_table(program.id)
     rank = Statement(
         ranked,
-        f"CREATE OR REPLACE TEMP TABLE {ranked} AS SELECT family_id, region, admitted, "
-        f"upto - grp AS before, upto FROM (SELECT family_id, region, "
+        f"CREATE OR REPLACE TEMP TABLE {ranked} AS SELECT family_id, {FAMILY_ROW}, region, "
+        f"admitted, upto - grp AS before, upto FROM (SELECT family_id, {FAMILY_ROW}, region, "
         f"sum({n}) OVER ({window} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto, "
         f"sum({n}) OVER ({window} RANGE BETWEEN CURRENT ROW AND CURRENT ROW) AS grp "
-        f"FROM (SELECT *, {_region_sql(program)} AS region FROM {HOUSEHOLDS} WHERE {n} > 0) h "
+        f"FROM (SELECT *, rowid AS {FAMILY_ROW}, {_region_sql(program)} AS region "
+        f"FROM {HOUSEHOLDS} WHERE {n} > 0) h "
         f"SEMI JOIN {_binding(program)} b ON b.region_code IS NOT DISTINCT FROM h.region) r "
         f"JOIN {_binding(program)} q ON q.region_code IS NOT DISTINCT FROM r.region",
     )
     mask_col = ident(mask_column(program.id))
     tied = Statement(
         edge,
-        f"CREATE OR REPLACE TEMP TABLE {edge} AS SELECT p.person_key, p.family_id, r.region, "
-        f"r.admitted - r.before AS slots, row_number() OVER (PARTITION BY r.region "
-        f"ORDER BY p.person_key) AS k FROM {PERSONS} p JOIN (SELECT * FROM {ranked} "
-        f"WHERE before < admitted AND admitted <= upto) r ON r.family_id = p.family_id "
-        f"WHERE p.{mask_col} = 0",
+        f"CREATE OR REPLACE TEMP TABLE {edge} AS SELECT p.person_key, p.rowid AS person_row, "
+        f"p.family_id, r.region, r.admitted - r.before AS slots, row_number() OVER "
+        f"(PARTITION BY r.region ORDER BY p.person_key) AS k FROM {PERSONS} p "
+        f"JOIN (SELECT * FROM {ranked} WHERE before < admitted AND admitted <= upto) r "
+        f"ON r.{FAMILY_ROW} = p.{FAMILY_ROW} WHERE p.{mask_col} = 0",
     )
     cutoff = Statement(
         QUOTA_TABLE,
@@ -710,8 +834,8 @@ def _family_quota_sql(rules: RuleSet, program: Program) -> list[Statement]:
     losers = Statement(
         PERSONS,
         f"UPDATE {PERSONS} SET {mask_col} = {mask_col} | {_bit(rules, program, quota.id)} "
-        f"WHERE {mask_col} = 0 AND (family_id IN (SELECT family_id FROM {ranked} "
-        f"WHERE before >= admitted) OR person_key IN (SELECT person_key FROM {edge} "
+        f"WHERE {mask_col} = 0 AND ({FAMILY_ROW} IN (SELECT {FAMILY_ROW} FROM {ranked} "
+        f"WHERE before >= admitted) OR rowid IN (SELECT person_row FROM {edge} "
         "WHERE k > slots))",
     )
     return [rank, tied, cutoff, losers]
@@ -832,11 +956,11 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in rows}
 
 
-def _check_inputs(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> None:
+def _check_inputs(con: duckdb.DuckDBPyConnection, rules: RuleSet, key: str = "family_id") -> None:
     """Both input tables exist with the key columns and every column the rules read."""
     used = used_fields(rules) | {"members", *REGION_FIELDS}
-    needed_h = {"family_id"} | {c for c in HOUSEHOLD_COLUMNS if _reads(c, used, "h")}
-    needed_m = {"person_key", "family_id", "status"} | {
+    needed_h = {"family_id", key} | {c for c in HOUSEHOLD_COLUMNS if _reads(c, used, "h")}
+    needed_m = {"person_key", "family_id", "status", key} | {
         c for c in MEMBER_COLUMNS if _reads(c, used, "m")
     }
     for table, needed in (("rank_households", needed_h), ("rank_members", needed_m)):
@@ -849,6 +973,20 @@ def _check_inputs(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> None:
 def _reads(column: str, used: set[str], alias: str) -> bool:
     """Whether a used field's SQL reads ``alias.column``."""
     return any(re.search(rf"\b{alias}\.{re.escape(column)}\b", CATALOGUE[f].sql) for f in used)
+
+
+def _check_aggregates(
+    con: duckdb.DuckDBPyConnection, rules: RuleSet, reference_date: date, table: str, key: str
+) -> None:
+    if not _TABLE_NAME.fullmatch(table):
+        raise InvalidInput(f"member aggregates: {table!r} is not a table name")
+    have = _columns(con, table)
+    needed = {key} | {
+        item.rsplit(" AS ", 1)[1].strip('"') for item in family_aggregates(rules, reference_date)
+    }
+    missing = sorted(needed - set(have))
+    if missing:
+        raise InvalidInput(f"member aggregates table {table} lacks column(s) {', '.join(missing)}")
 
 
 def _check_overrides(con: duckdb.DuckDBPyConnection, rules: RuleSet, table: str) -> None:

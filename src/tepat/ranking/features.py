@@ -10,12 +10,15 @@ zero, with a ``<item>_missing`` indicator where the item is often missing.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import duckdb
 import pyarrow as pa
 
+from tepat.errors import InvalidInput
 from tepat.registry.fields import ASSETS, LIVESTOCK
 from tepat.synth import codes
 
@@ -48,32 +51,65 @@ EDUCATION_TIER_SQL: Final = (
     "WHEN education_level BETWEEN 11 AND 17 THEN 3 WHEN education_level >= 18 THEN 4 ELSE 0 END"
 )
 
-# Per-household aggregates of the living members (table ``m`` in the feature query).
-MEMBER_AGGREGATES: Final = f"""
-    SELECT family_id,
-           count(*) AS n,
-           count(*) FILTER (WHERE age < 15) AS children,
-           count(*) FILTER (WHERE age < 5) AS under_five,
-           count(*) FILTER (WHERE age >= 60) AS elderly,
-           count(*) FILTER (WHERE worked_last_week) AS working,
-           count(*) FILTER (WHERE employment_status IN (3, 4, 5)) AS formal,
-           count(*) FILTER (WHERE employment_status IN (6, 7, 8)) AS casual,
-           bool_or(coalesce(has_business, false)) AS business,
-           count(*) FILTER (WHERE disability >= 3) AS disabled,
-           count(*) FILTER (WHERE coalesce(chronic_disease, 0) > 0) AS chronic,
-           count(*) FILTER (WHERE school_participation = 1) AS in_school,
-           count(*) FILTER (WHERE age BETWEEN 7 AND 17 AND school_participation <> 1) AS out_school,
-           max({EDUCATION_TIER_SQL}) AS best_tier,
-           arg_min({EDUCATION_TIER_SQL}, coalesce(relationship, 9) * 1000 - coalesce(age, 0))
-               AS head_tier,
-           arg_min(age, coalesce(relationship, 9) * 1000 - coalesce(age, 0)) AS head_age,
-           arg_min(sex, coalesce(relationship, 9) * 1000 - coalesce(age, 0)) AS head_sex,
-           arg_min(employment_status, coalesce(relationship, 9) * 1000 - coalesce(age, 0))
-               AS head_employment,
-           arg_min(coalesce(worked_last_week, false),
-                   coalesce(relationship, 9) * 1000 - coalesce(age, 0)) AS head_worked
-    FROM rank_members WHERE status = 'alive' GROUP BY family_id
+# Per-household aggregates of the living members (table ``m`` in the feature query): the SELECT
+# items over a family's living members (``rank_members``), in this order.
+MEMBER_AGGREGATE_ITEMS: Final = (
+    "count(*) AS n",
+    "count(*) FILTER (WHERE age < 15) AS children",
+    "count(*) FILTER (WHERE age < 5) AS under_five",
+    "count(*) FILTER (WHERE age >= 60) AS elderly",
+    "count(*) FILTER (WHERE worked_last_week) AS working",
+    "count(*) FILTER (WHERE employment_status IN (3, 4, 5)) AS formal",
+    "count(*) FILTER (WHERE employment_status IN (6, 7, 8)) AS casual",
+    "bool_or(coalesce(has_business, false)) AS business",
+    "count(*) FILTER (WHERE disability >= 3) AS disabled",
+    "count(*) FILTER (WHERE coalesce(chronic_disease, 0) > 0) AS chronic",
+    "count(*) FILTER (WHERE school_participation = 1) AS in_school",
+    "count(*) FILTER (WHERE age BETWEEN 7 AND 17 AND school_participation <> 1) AS out_school",
+    f"max({EDUCATION_TIER_SQL}) AS best_tier",
+    f"arg_min({EDUCATION_TIER_SQL}, coalesce(relationship, 9) * 1000 - coalesce(age, 0)) "
+    "AS head_tier",
+    "arg_min(age, coalesce(relationship, 9) * 1000 - coalesce(age, 0)) AS head_age",
+    "arg_min(sex, coalesce(relationship, 9) * 1000 - coalesce(age, 0)) AS head_sex",
+    "arg_min(employment_status, coalesce(relationship, 9) * 1000 - coalesce(age, 0)) "
+    "AS head_employment",
+    "arg_min(coalesce(worked_last_week, false), "
+    "coalesce(relationship, 9) * 1000 - coalesce(age, 0)) AS head_worked",
+)
+MEMBER_AGGREGATE_COLUMNS: Final = tuple(
+    item.rsplit(" AS ", 1)[1] for item in MEMBER_AGGREGATE_ITEMS
+)
+
+
+def family_key(name: str) -> str:
+    """``name`` if it can name the family key column (``family_id`` or an integer column that
+    stands one to one for it); it is written into SQL as is."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise InvalidInput(f"{name!r} is not a column name")
+    return name
+
+
+def member_aggregates(extra: Sequence[str] = (), key: str = "family_id") -> str:
+    """The query of the member aggregates (one row per family with a living member), with
+    ``extra`` SELECT items over the same rows (``m``, living members, grouped by family), so
+    that another step's per-family aggregates ride on the same pass over the members. ``key``
+    is the column naming the family in ``rank_members`` (and in the result): ``family_id``, or
+    an integer column that stands one to one for it."""
+    family_key(key)
+    names = [*MEMBER_AGGREGATE_COLUMNS, *(item.rsplit(" AS ", 1)[-1] for item in extra)]
+    names = [n.strip('"') for n in [key, *names]]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InvalidInput(f"member aggregate column(s) named twice: {', '.join(twice)}")
+    items = ",\n           ".join([*MEMBER_AGGREGATE_ITEMS, *extra])
+    return f"""
+    SELECT m.{key},
+           {items}
+    FROM rank_members m WHERE m.status = 'alive' GROUP BY m.{key}
 """
+
+
+MEMBER_AGGREGATES: Final = member_aggregates()
 
 
 def _size() -> str:

@@ -31,11 +31,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tepat.errors import InvalidInput
-from tepat.ranking.features import FEATURE_SETS, Feature, household_features, prediction_sql
+from tepat.ranking.features import (
+    FEATURE_SETS,
+    Feature,
+    family_key,
+    household_features,
+    member_aggregates,
+    prediction_sql,
+)
 
 SPECIFICATIONS: Final = ("tepat", "plain")
 _LAMBDAS: Final = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)
 _FOLDS: Final = 5
+# A level of regional effects with more areas than this is joined, not written as a CASE.
+_INLINE_EFFECTS: Final = 16
 
 
 @dataclass
@@ -90,29 +99,52 @@ class PmtModel:
             raise InvalidInput(f"{path}: the model's content does not match its version")
         return model
 
-    def prediction_sql(self) -> str:
-        """log pce of a household ``h`` (with member aggregates ``m``) as one SQL expression."""
-        base = prediction_sql(self.features(), self.coefficients)
-        parts = [base]
-        for name, table, key in (
-            ("province_effects", self.province_effects, "h.province_code"),
+    def _region_effects(self) -> list[tuple[str, list[str], str]]:
+        """Each level of regional effects with a nonzero effect, in the order they are added:
+        (key expression over ``h``, the codes, ``WHEN '<code>' THEN <effect> ...``)."""
+        out = []
+        for table, key in (
+            (self.province_effects, "h.province_code"),
             (
-                "province_urban_effects",
                 self.province_urban_effects,
                 "h.province_code || CASE WHEN coalesce(h.urban, false) THEN ':u' ELSE ':r' END",
             ),
-            ("regency_effects", self.regency_effects, "h.regency_code"),
-            ("district_effects", self.district_effects, "h.district_code"),
-            ("village_effects", self.village_effects, "h.village_code"),
+            (self.regency_effects, "h.regency_code"),
+            (self.district_effects, "h.district_code"),
+            (self.village_effects, "h.village_code"),
         ):
-            if table:
-                cases = " ".join(
-                    f"WHEN '{k}' THEN {float(v)!r}" for k, v in sorted(table.items()) if v
-                )
-                if cases:
-                    parts.append(f"CASE {key} {cases} ELSE 0 END")
-                del name
+            items = [(k, v) for k, v in sorted(table.items()) if v]
+            if items:
+                cases = " ".join(f"WHEN '{k}' THEN {float(v)!r}" for k, v in items)
+                out.append((key, [k for k, _ in items], cases))
+        return out
+
+    def prediction_sql(self) -> str:
+        """log pce of a household ``h`` (with member aggregates ``m``) as one SQL expression."""
+        parts = [prediction_sql(self.features(), self.coefficients)]
+        parts += [f"CASE {key} {cases} ELSE 0 END" for key, _, cases in self._region_effects()]
         return " + ".join(parts)
+
+    def scoring_sql(self) -> tuple[str, str]:
+        """``prediction_sql`` for scoring every household: (the expression, the joins to add after
+        ``FROM rank_households h LEFT JOIN <member aggregates> m``). A level with many areas
+        (villages: tens of thousands nationally) is looked up in a small table of its effects
+        instead of a CASE tried row by row. Each effect comes from the same CASE as in
+        ``prediction_sql``, cast to DOUBLE as the sum casts it, so the scores agree to the bit."""
+        parts = [prediction_sql(self.features(), self.coefficients)]
+        joins = []
+        for number, (key, codes, cases) in enumerate(self._region_effects()):
+            if len(codes) <= _INLINE_EFFECTS:
+                parts.append(f"CASE {key} {cases} ELSE 0 END")
+                continue
+            alias = f"_effect_{number}"
+            rows = ", ".join(f"('{k}')" for k in codes)
+            joins.append(
+                f"LEFT JOIN (SELECT k, CAST(CASE k {cases} ELSE 0 END AS DOUBLE) AS v "
+                f"FROM (VALUES {rows}) t(k)) {alias} ON {alias}.k = {key}"
+            )
+            parts.append(f"coalesce({alias}.v, CAST(0 AS DOUBLE))")
+        return " + ".join(parts), " ".join(joins)
 
 
 def survey_targets(con: duckdb.DuckDBPyConnection, survey: Path) -> dict[str, Any]:
@@ -315,16 +347,30 @@ def _area_effects(codes: list[str], resid: np.ndarray, w: np.ndarray) -> dict[st
     return {r: round(float(v), 6) for r, v in zip(names, m * shrink, strict=True) if v}
 
 
-def apply(con: duckdb.DuckDBPyConnection, model: PmtModel, table: str = "pmt_scores") -> int:
-    """Score every household of ``rank_households`` into ``table`` (family_id, log_pce)."""
-    from tepat.ranking.features import MEMBER_AGGREGATES
+def apply(
+    con: duckdb.DuckDBPyConnection,
+    model: PmtModel,
+    table: str = "pmt_scores",
+    *,
+    aggregates: str | None = None,
+    key: str = "family_id",
+) -> int:
+    """Score every household of ``rank_households`` into ``table`` (family_id, log_pce).
 
+    ``aggregates`` names a table of the member aggregates (``features.member_aggregates``, which
+    may carry other steps' columns as well, so that one pass over the members serves both);
+    without it they are computed here. ``key`` is the column that names a family in both input
+    tables (and the aggregates): ``family_id``, or an integer column standing one to one for it,
+    which joins faster; ``table`` then holds it too."""
+    family_key(key)
+    members = aggregates if aggregates is not None else f"({member_aggregates(key=key)})"
+    expression, joins = model.scoring_sql()
+    also = "" if key == "family_id" else f", h.{key}"
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {table} AS
-        WITH m AS ({MEMBER_AGGREGATES})
-        SELECT h.family_id, ({model.prediction_sql()})::DOUBLE AS log_pce
-        FROM rank_households h LEFT JOIN m USING (family_id)
+        SELECT h.family_id{also}, ({expression})::DOUBLE AS log_pce
+        FROM rank_households h LEFT JOIN {members} m USING ({key}) {joins}
         """
     )
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
