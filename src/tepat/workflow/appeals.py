@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tepat.access import audit
@@ -17,6 +17,7 @@ from tepat.errors import Conflict, Forbidden, NotFound
 from tepat.registry.service import check_village
 from tepat.workflow.common import (
     ages,
+    audited_page,
     due,
     flag_household,
     histories,
@@ -192,20 +193,17 @@ def search(
         conditions.append(Appeal.village_code == check_village(principal, village))
     if state is not None:
         conditions.append(Appeal.state == state)
-    total = db.scalar(select(func.count(Appeal.id)).where(*conditions)) or 0
-    rows = list(
-        db.scalars(
-            select(Appeal).where(*conditions).order_by(Appeal.id).offset(offset).limit(limit)
-        )
-    )
-    audit.record(
+    rows, total = audited_page(
         db,
         principal,
-        action="workflow.appeal.search",
-        purpose=purpose,
+        model=Appeal,
         entity="appeal",
-        region_code=village,
-        detail={"ids": [r.id for r in rows], "total": total},
+        conditions=conditions,
+        order_by=Appeal.id,
+        offset=offset,
+        limit=limit,
+        purpose=purpose,
+        village=village,
     )
     return to_out(db, principal, rows), total
 

@@ -9,6 +9,7 @@ from typing import Any, Final
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
+from tepat.access import audit
 from tepat.access.models import User, UserRegion
 from tepat.access.principal import Principal
 from tepat.access.roles import Role, code_covers
@@ -227,3 +228,35 @@ def clear_flags(db: Session, *, flag_ids: Iterable[int], release_id: str) -> int
 def due(created: datetime, days: int) -> date:
     """The deadline ``days`` after ``created``."""
     return created.date() + timedelta(days=days)
+
+
+def audited_page(
+    db: Session,
+    principal: Principal,
+    *,
+    model: Any,
+    entity: str,
+    conditions: list[Any],
+    order_by: Any,
+    offset: int,
+    limit: int,
+    purpose: str | None,
+    village: str | None,
+    detail: dict[str, Any] | None = None,
+) -> tuple[list[Any], int]:
+    """One page of ``model`` rows matching ``conditions`` and their total, with the search's
+    audit entry (``workflow.<entity>.search``, the ids read)."""
+    total = db.scalar(select(func.count(model.id)).where(*conditions)) or 0
+    rows = list(
+        db.scalars(select(model).where(*conditions).order_by(order_by).offset(offset).limit(limit))
+    )
+    audit.record(
+        db,
+        principal,
+        action=f"workflow.{entity}.search",
+        purpose=purpose,
+        entity=entity,
+        region_code=village,
+        detail={"ids": [r.id for r in rows], **(detail or {}), "total": total},
+    )
+    return rows, total

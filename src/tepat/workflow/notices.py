@@ -34,7 +34,7 @@ from tepat.access.principal import Principal
 from tepat.errors import NotFound
 from tepat.registry.service import check_village
 from tepat.release.models import Release, ReleaseBeneficiary, ReleaseHousehold
-from tepat.workflow.common import require_reader, utcnow
+from tepat.workflow.common import audited_page, require_reader, utcnow
 from tepat.workflow.models import Appeal, Notice
 from tepat.workflow.outputs import NoticeOut
 from tepat.workflow.rules import format_number
@@ -306,21 +306,18 @@ def search_notices(
         conditions.append(Notice.program == program)
     if release_id is not None:
         conditions.append(Notice.release_id == release_id)
-    total = db.scalar(select(func.count(Notice.id)).where(*conditions)) or 0
-    rows = list(
-        db.scalars(
-            select(Notice).where(*conditions).order_by(Notice.id.desc()).offset(offset).limit(limit)
-        )
-    )
-    appeals = appeals_of(db, [r.id for r in rows])
-    audit.record(
+    rows, total = audited_page(
         db,
         principal,
-        action="workflow.notice.search",
-        purpose=purpose,
+        model=Notice,
         entity="notice",
-        region_code=village,
-        detail={"ids": [r.id for r in rows], "total": total},
+        conditions=conditions,
+        order_by=Notice.id.desc(),
+        offset=offset,
+        limit=limit,
+        purpose=purpose,
+        village=village,
     )
+    appeals = appeals_of(db, [r.id for r in rows])
     today = utcnow().date()
     return [notice_out(r, appeals.get(r.id), today) for r in rows], total

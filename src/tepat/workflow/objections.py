@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tepat.access import audit
@@ -20,6 +20,7 @@ from tepat.registry.service import check_village
 from tepat.workflow.common import (
     SEES_OBJECTOR,
     ages,
+    audited_page,
     choose_facilitator,
     flag_household,
     histories,
@@ -173,20 +174,18 @@ def search(
             Objection.due_on < utcnow().date()
         )
         conditions.append(late if overdue else ~late)
-    total = db.scalar(select(func.count(Objection.id)).where(*conditions)) or 0
-    rows = list(
-        db.scalars(
-            select(Objection).where(*conditions).order_by(Objection.id).offset(offset).limit(limit)
-        )
-    )
-    audit.record(
+    rows, total = audited_page(
         db,
         principal,
-        action="workflow.objection.search",
-        purpose=purpose,
+        model=Objection,
         entity="objection",
-        region_code=village,
-        detail={"ids": [r.id for r in rows], "state": state, "total": total},
+        conditions=conditions,
+        order_by=Objection.id,
+        offset=offset,
+        limit=limit,
+        purpose=purpose,
+        village=village,
+        detail={"state": state},
     )
     return rows, total
 

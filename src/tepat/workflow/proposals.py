@@ -17,7 +17,7 @@ from tepat.access.principal import Principal
 from tepat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tepat.registry.models import Household, Membership, Person
 from tepat.registry.service import check_village, household_scope
-from tepat.workflow.common import ages, due, histories, require_reader, step, utcnow
+from tepat.workflow.common import ages, audited_page, due, histories, require_reader, step, utcnow
 from tepat.workflow.models import Proposal
 from tepat.workflow.outputs import ProposalOut, ProposalSummary
 from tepat.workflow.rules import format_number, parse_number
@@ -346,20 +346,18 @@ def search(
             conditions.append(column == value)
     if channel is not None:
         conditions.append(Proposal.channel == channel)
-    total = db.scalar(select(func.count(Proposal.id)).where(*conditions)) or 0
-    rows = list(
-        db.scalars(
-            select(Proposal).where(*conditions).order_by(Proposal.id).offset(offset).limit(limit)
-        )
-    )
-    audit.record(
+    rows, total = audited_page(
         db,
         principal,
-        action="workflow.proposal.search",
-        purpose=purpose,
+        model=Proposal,
         entity="proposal",
-        region_code=village,
-        detail={"ids": [r.id for r in rows], "state": state, "total": total},
+        conditions=conditions,
+        order_by=Proposal.id,
+        offset=offset,
+        limit=limit,
+        purpose=purpose,
+        village=village,
+        detail={"state": state},
     )
     return rows, total
 
