@@ -27,7 +27,10 @@ def _run(con: duckdb.DuckDBPyConnection, rules: RuleSet, ref: date, out: str) ->
     con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT * FROM eligibility")
 
 
-def _with_true_deciles(con: duckdb.DuckDBPyConnection, rules: RuleSet, ref: date, out: str) -> None:
+def true_decile_decisions(
+    con: duckdb.DuckDBPyConnection, rules: RuleSet, ref: date, out: str
+) -> None:
+    """The rules' decisions on the true deciles (table ``truth_deciles``) into table ``out``."""
     con.execute("ALTER TABLE rank_households RENAME TO _rank_households_model")
     con.execute(
         """
@@ -57,7 +60,11 @@ def _summary(con: duckdb.DuckDBPyConnection, table: str, level: str) -> dict[tup
     return {(p, r): (int(b), int(pe), int(c)) for p, r, b, pe, c in rows}
 
 
-def _errors(con: duckdb.DuckDBPyConnection, got: str, should: str) -> dict[str, dict[str, float]]:
+def program_errors(
+    con: duckdb.DuckDBPyConnection, got: str, should: str
+) -> dict[str, dict[str, float | int]]:
+    """Per program, people-weighted: inclusion and exclusion error of the decisions in ``got``
+    against those in ``should``, and how many people each selects."""
     rows = con.execute(
         f"""
         WITH j AS (
@@ -71,13 +78,19 @@ def _errors(con: duckdb.DuckDBPyConnection, got: str, should: str) -> dict[str, 
         SELECT program,
                sum(w) FILTER (WHERE got AND NOT should)
                    / nullif(sum(w) FILTER (WHERE NOT should), 0),
-               sum(w) FILTER (WHERE should AND NOT got) / nullif(sum(w) FILTER (WHERE should), 0)
+               sum(w) FILTER (WHERE should AND NOT got) / nullif(sum(w) FILTER (WHERE should), 0),
+               sum(w) FILTER (WHERE got), sum(w) FILTER (WHERE should)
         FROM j GROUP BY program
         """
     ).fetchall()
     return {
-        p: {"inclusion_error": round(float(i or 0), 4), "exclusion_error": round(float(e or 0), 4)}
-        for p, i, e in rows
+        p: {
+            "inclusion_error": round(float(i or 0), 4),
+            "exclusion_error": round(float(e or 0), 4),
+            "people_selected": int(n or 0),
+            "people_who_should_be": int(t or 0),
+        }
+        for p, i, e, n, t in rows
     }
 
 
@@ -99,13 +112,13 @@ def simulate(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'truth_deciles'"
         ).fetchall()[0][0]
     )
-    errors_before: dict[str, dict[str, float]] = {}
-    errors_after: dict[str, dict[str, float]] = {}
+    errors_before: dict[str, dict[str, float | int]] = {}
+    errors_after: dict[str, dict[str, float | int]] = {}
     if has_truth:
-        _with_true_deciles(con, current, reference_date, "_sim_true_before")
-        _with_true_deciles(con, changed, reference_date, "_sim_true_after")
-        errors_before = _errors(con, "_sim_before", "_sim_true_before")
-        errors_after = _errors(con, "_sim_after", "_sim_true_after")
+        true_decile_decisions(con, current, reference_date, "_sim_true_before")
+        true_decile_decisions(con, changed, reference_date, "_sim_true_after")
+        errors_before = program_errors(con, "_sim_before", "_sim_true_before")
+        errors_after = program_errors(con, "_sim_after", "_sim_true_after")
     moves = dict(
         ((p, entered), int(n))
         for p, entered, n in con.execute(

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from tepat import __version__
 from tepat.eligibility import RuleSet, evaluate, load_rules
+from tepat.eligibility.simulate import program_errors, true_decile_decisions
 from tepat.errors import InvalidInput
 from tepat.pipeline.integrate import integrate, latest_batches, latest_run
 from tepat.ranking import deciles, pmt, targeting
@@ -164,6 +165,10 @@ def _targeting(
     say("measuring targeting against the synthetic truth")
     targeting.load_truth(con, options.truth, run_folder)
     targeting.true_deciles(con)
+    con.execute(
+        "CREATE OR REPLACE TABLE truth_deciles AS "
+        "SELECT family_id, desil AS true_desil FROM true_ranked ORDER BY family_id"
+    )
     result: dict[str, Any] = {"cut": TARGET_CUT, "anchor_alatas_2012": targeting.ANCHOR}
     result["model"] = targeting.errors_at(con, "ranked", TARGET_CUT).as_dict()
     baselines: dict[str, Any] = {}
@@ -201,51 +206,15 @@ def _program_errors(
     con: duckdb.DuckDBPyConnection, rules: RuleSet, data_cut: date
 ) -> list[dict[str, Any]]:
     """Per program: the decisions on predicted deciles vs the same rules on true deciles."""
-    con.execute("ALTER TABLE eligibility RENAME TO eligibility_model")
-    con.execute("ALTER TABLE rank_households RENAME TO rank_households_model")
-    con.execute(
-        """
-        CREATE TABLE rank_households AS
-        SELECT h.* REPLACE (coalesce(t.desil, 11)::SMALLINT AS desil)
-        FROM rank_households_model h LEFT JOIN true_ranked t USING (family_id)
-        """
-    )
+    con.execute("ALTER TABLE eligibility RENAME TO _model_decisions")
     try:
-        evaluate(con, rules, data_cut)
-        rows = con.execute(
-            """
-            WITH j AS (
-                SELECT m.program, m.eligible AS got, o.eligible AS should,
-                       CASE WHEN m.person_key IS NULL THEN h.members ELSE 1 END AS w
-                FROM eligibility_model m
-                JOIN eligibility o ON o.program = m.program AND o.family_id = m.family_id
-                     AND o.person_key IS NOT DISTINCT FROM m.person_key
-                JOIN rank_households_model h ON h.family_id = m.family_id
-            )
-            SELECT program,
-                   sum(w) FILTER (WHERE got AND NOT should)
-                       / nullif(sum(w) FILTER (WHERE NOT should), 0),
-                   sum(w) FILTER (WHERE should AND NOT got)
-                       / nullif(sum(w) FILTER (WHERE should), 0),
-                   sum(w) FILTER (WHERE got), sum(w) FILTER (WHERE should)
-            FROM j GROUP BY program ORDER BY program
-            """
-        ).fetchall()
+        true_decile_decisions(con, rules, data_cut, "_true_decisions")
+        errors = program_errors(con, "_model_decisions", "_true_decisions")
     finally:
         con.execute("DROP TABLE IF EXISTS eligibility")
-        con.execute("DROP TABLE rank_households")
-        con.execute("ALTER TABLE eligibility_model RENAME TO eligibility")
-        con.execute("ALTER TABLE rank_households_model RENAME TO rank_households")
-    return [
-        {
-            "program": p,
-            "inclusion_error": round(float(i or 0), 4),
-            "exclusion_error": round(float(e or 0), 4),
-            "people_selected": int(s or 0),
-            "people_who_should_be": int(t or 0),
-        }
-        for p, i, e, s, t in rows
-    ]
+        con.execute("DROP TABLE IF EXISTS _true_decisions")
+        con.execute("ALTER TABLE _model_decisions RENAME TO eligibility")
+    return [{"program": p, **errors[p]} for p in sorted(errors)]
 
 
 def _program_summary(
@@ -459,7 +428,7 @@ def run_cycle(
             # Synthetic truth only: lets `tepat eligibility simulate` measure errors too.
             _write_parquet(
                 con,
-                "SELECT family_id, desil AS true_desil FROM true_ranked ORDER BY family_id",
+                "SELECT * FROM truth_deciles ORDER BY family_id",
                 build / "truth_deciles.parquet",
             )
         scope = _scope(con, names)
