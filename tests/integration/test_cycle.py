@@ -333,3 +333,28 @@ def test_a_release_loads_into_each_backend_and_reloads_idempotently(
             conn.execute(delete(ReleaseBeneficiary))
             conn.execute(delete(ReleaseHousehold))
             conn.execute(delete(Release))
+
+
+def test_rank_fit_and_apply_commands_are_deterministic(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from tepat.cli import app
+
+    monkeypatch.setenv("TEPAT_DATA_DIR", str(world["data_dir"]))
+    runner = CliRunner()
+    survey = str(world["options"].survey)
+    res = runner.invoke(app, ["rank", "fit", "--survey", survey])
+    assert res.exit_code == 0, res.output
+    models = sorted((world["data_dir"] / "models").glob("pmt-tepat-*.json"))
+    assert models and "R^2" in res.output
+    snapshots = []
+    for _ in range(2):
+        res = runner.invoke(app, ["rank", "apply", "--model", str(models[-1])])
+        assert res.exit_code == 0, res.output
+        snapshot = next((world["data_dir"] / "ranking").glob(f"{models[-1].stem}_*.parquet"))
+        snapshots.append(pub.sha256_file(snapshot))
+    assert snapshots[0] == snapshots[1]
+    res = runner.invoke(app, ["rank", "fit", "--survey", survey, "--specification", "fancy"])
+    assert res.exit_code == 2 and "unknown PMT specification" in res.output
