@@ -17,6 +17,7 @@ from tepat.access.api import audit_router, auth_router
 from tepat.config import Settings, get_settings
 from tepat.db.engine import engine_from_settings, session_factory
 from tepat.interop.api import router as dci_router
+from tepat.pages import install as install_pages
 from tepat.registry.api import router as registry_router
 from tepat.web.errors import BodyLimitAndCorrelation, document_errors, install_error_handlers
 from tepat.web.health import router as health_router
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(workflow_cases_router, prefix="/api/v1")
     app.include_router(workflow_public.router, prefix="/api/v1")
     workflow_public.install(app)
+    install_pages(app)
     _document_errors(app)
     return app
 

@@ -1,0 +1,1 @@
+"""One module per group of pages; each defines ``router`` (found by ``tepat.pages.app``)."""
