@@ -23,8 +23,16 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes (PostgreSQL only; SQLite has one writer, so one process)",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
 ) -> None:
-    """Run the registry service (REST API; OpenAPI at /docs) with uvicorn."""
+    """Run the registry service (REST API and pages; OpenAPI at /docs) with uvicorn."""
     import uvicorn
 
     from tepat.db.engine import engine_from_settings
@@ -44,8 +52,15 @@ def serve_command(
         err.print(f"[yellow]warning:[/] the database does not answer ({type(exc).__name__})")
     finally:
         engine.dispose()
-    out.print(f"serving on http://{host}:{port} (API docs at /docs)")
-    uvicorn.run(create_app(config), host=host, port=port)
+    if workers > 1 and engine.dialect.name == "sqlite":
+        err.print("[yellow]warning:[/] SQLite has a single writer: serving with one worker")
+        workers = 1
+    out.print(f"serving on http://{host}:{port} (pages at /, API docs at /docs)")
+    if workers == 1:
+        uvicorn.run(create_app(config), host=host, port=port)
+    else:
+        # Each worker process builds its app from the same environment (TEPAT_* variables).
+        uvicorn.run("tepat.web.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 def _read_password(username: str) -> str:
