@@ -31,6 +31,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from tepat.reference.nik import check_nik
+
 BIN = Path(sys.executable).parent
 OUT = Path("bench/out/status")
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/tepat_1m"
@@ -76,7 +78,9 @@ def _sample(url: str, n: int, seed: int) -> list[dict[str, str]]:
             {"ids": ids},
         ).all()
     engine.dispose()
-    bodies = [{"nik": r.nik, "name": r.full_name} for r in rows[:n]]
+    # People whose registered NIK is malformed (dirty source data) cannot use the check: 422.
+    valid = [r for r in rows if check_nik(r.nik).valid]
+    bodies = [{"nik": r.nik, "name": r.full_name} for r in valid[:n]]
     for i in range(n // 20):  # 5% unknown: a real NIK shape with a serial nobody has
         known = bodies[i]["nik"]
         bodies.append({"nik": known[:12] + "9" + f"{i % 1000:03d}", "name": "Tidak Terdaftar"})

@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = SecretStr(_DEV_SECRET)
     sql_echo: bool = False
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="Connections kept open per process (PostgreSQL)."
+    )
+    db_max_overflow: int = Field(
+        default=20,
+        ge=0,
+        le=200,
+        description="Extra connections a busy process may open (PostgreSQL); the service lets "
+        "pool size + overflow requests hold a session at once, the rest wait.",
+    )
     token_ttl_minutes: int = Field(
         default=480, ge=1, le=60 * 24 * 30, description="Lifetime of an API bearer token."
     )

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from tepat.db.base import Base
+from tepat.db.base import Base, include_object
 from tepat.db.engine import make_engine, session_factory, unit_of_work
 from tepat.db.migrate import current_revision, head_revision, upgrade
 from tepat.registry.models import (
@@ -147,7 +147,12 @@ def test_session_database_is_at_head(engine: Engine) -> None:
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_object": include_object,
+            },
         )
         differences = compare_metadata(context, Base.metadata)
     assert differences == [], "run alembic autogenerate: the models differ from the migrations"

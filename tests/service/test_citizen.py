@@ -202,5 +202,7 @@ def test_no_answer_or_log_line_holds_a_full_nik(
         assert not any(n in text for n in niks), text
     audit = wf.get("/api/v1/audit", "auditor", params={"action": "workflow.public.status"}).json()
     # The chain hashes are hex and may hold sixteen digits in a row by chance (about 0.4% each).
-    entries = [{k: v for k, v in e.items() if k not in ("hash", "prev_hash")} for e in audit["items"]]
+    entries = [
+        {k: v for k, v in e.items() if k not in ("hash", "prev_hash")} for e in audit["items"]
+    ]
     assert audit["total"] >= 2 and not SIXTEEN_DIGITS.search(str(entries))

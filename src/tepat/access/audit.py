@@ -6,6 +6,13 @@ the entry before it; the first entry chains to :data:`GENESIS_HASH`. Ids are den
 take the next id from the single ``audit_chain`` row, whose ``UPDATE`` also serialises them (a
 row lock on PostgreSQL, the write lock on SQLite) until the caller's transaction ends. So an
 altered row breaks its own hash, and a deleted row leaves a gap in the ids.
+
+The lock is held from that ``UPDATE`` to the end of the transaction, so a request must not take
+it early: in a session marked with :func:`defer_to_commit` (the service's request sessions),
+:func:`record` only notes the entry, and the notes are appended just before the commit, in the
+same transaction. Hundreds of concurrent status checks then hold the chain for the few
+statements before their commits, instead of for the whole request (response serialisation and
+thread hand-offs included), which had serialised them to a few dozen per second.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tepat.access.models import GENESIS_HASH, AuditChain, AuditEntry
@@ -28,6 +35,13 @@ from tepat.reference.nik import mask_nik
 
 _SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
 _CHAIN_ROW = 1
+_DEFER = "tepat.audit.defer"
+_PENDING = "tepat.audit.pending"
+_READS = "tepat.audit.reads"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def mask_identifiers(text: str) -> str:
@@ -60,6 +74,22 @@ def entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
+def _fields_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed fields of an entry given as column values."""
+    return {
+        "id": row["id"],
+        "at": row["at"].isoformat(timespec="microseconds"),
+        "actor": row["actor"],
+        "role": row["role"],
+        "action": row["action"],
+        "entity": row["entity"],
+        "entity_id": row["entity_id"],
+        "region_code": row["region_code"],
+        "purpose": row["purpose"],
+        "detail": row["detail"],
+    }
+
+
 def _fields(entry: Any) -> dict[str, Any]:
     return {
         "id": entry.id,
@@ -75,6 +105,59 @@ def _fields(entry: Any) -> dict[str, Any]:
     }
 
 
+def _row(
+    *,
+    actor: str,
+    role: str,
+    action: str,
+    entity: str | None = None,
+    entity_id: str | int | None = None,
+    region_code: str | None = None,
+    purpose: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """An entry's column values (identifiers masked, lengths clipped), without id and hashes."""
+    return {
+        "at": at if at is not None else _now(),
+        "actor": actor[:64],
+        "role": role[:24],
+        "action": action[:64],
+        "entity": entity,
+        "entity_id": None if entity_id is None else mask_identifiers(str(entity_id))[:64],
+        "region_code": region_code,
+        "purpose": None if purpose is None else mask_identifiers(purpose)[:200],
+        "detail": scrub(dict(detail or {})),
+    }
+
+
+def append_rows(db: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chain ``rows`` after the log's last entry and insert them: three statements in all.
+
+    The ``UPDATE ... RETURNING`` comes first: it takes the chain's lock before the head is read,
+    so two transactions can never chain to the same predecessor.
+    """
+    if not rows:
+        return []
+    chain = cast(Table, AuditChain.__table__)
+    bumped = db.execute(
+        update(chain)
+        .where(chain.c.id == _CHAIN_ROW)
+        .values(last_id=chain.c.last_id + len(rows))
+        .returning(chain.c.last_id, chain.c.last_hash)
+    ).first()
+    if bumped is None:
+        raise ConfigurationError("the audit_chain row is missing: run `tepat db upgrade`")
+    next_id, prev_hash = int(bumped.last_id) - len(rows) + 1, str(bumped.last_hash)
+    for offset, row in enumerate(rows):
+        row["id"] = next_id + offset
+        row["prev_hash"] = prev_hash
+        row["hash"] = prev_hash = entry_hash(_fields_of(row), prev_hash)
+    db.execute(insert(cast(Table, AuditEntry.__table__)), rows)
+    db.execute(update(chain).where(chain.c.id == _CHAIN_ROW).values(last_hash=prev_hash))
+    return rows
+
+
 def append(
     db: Session,
     *,
@@ -86,47 +169,27 @@ def append(
     region_code: str | None = None,
     purpose: str | None = None,
     detail: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction (flushes; the caller commits).
+    """Append one entry in the caller's transaction (written at once; the caller commits).
 
-    Holds the chain's lock until the transaction ends, so keep such transactions short.
+    Holds the chain's lock until the transaction ends, so keep such transactions short. Returns
+    the entry as written (not attached to the session).
     """
-    # The UPDATE comes first: it takes the lock before we read the head, so two transactions
-    # can never chain to the same predecessor.
-    bumped = db.execute(
-        update(AuditChain)
-        .where(AuditChain.id == _CHAIN_ROW)
-        .values(last_id=AuditChain.last_id + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if bumped.rowcount != 1:  # type: ignore[attr-defined]
-        raise ConfigurationError("the audit_chain row is missing: run `tepat db upgrade`")
-    last_id, prev_hash = db.execute(
-        select(AuditChain.last_id, AuditChain.last_hash).where(AuditChain.id == _CHAIN_ROW)
-    ).one()
-    entry = AuditEntry(
-        id=int(last_id),
-        at=datetime.now(UTC).replace(tzinfo=None),
-        actor=actor[:64],
-        role=role[:24],
-        action=action[:64],
+    db.flush()  # the session's own pending changes go first, as they did through the ORM
+    row = _row(
+        actor=actor,
+        role=role,
+        action=action,
         entity=entity,
-        entity_id=None if entity_id is None else mask_identifiers(str(entity_id))[:64],
+        entity_id=entity_id,
         region_code=region_code,
-        purpose=None if purpose is None else mask_identifiers(purpose)[:200],
-        detail=scrub(dict(detail or {})),
-        prev_hash=prev_hash,
+        purpose=purpose,
+        detail=detail,
+        at=at,
     )
-    entry.hash = entry_hash(_fields(entry), prev_hash)
-    db.add(entry)
-    db.execute(
-        update(AuditChain)
-        .where(AuditChain.id == _CHAIN_ROW)
-        .values(last_hash=entry.hash)
-        .execution_options(synchronize_session=False)
-    )
-    db.flush()
-    return entry
+    [written] = append_rows(db, [row])
+    return AuditEntry(**written)
 
 
 def record(
@@ -139,10 +202,16 @@ def record(
     entity_id: str | int | None = None,
     region_code: str | None = None,
     detail: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Append an entry for ``principal`` (actor and role from it, purpose defaulting per role)."""
-    return append(
-        db,
+    read: bool = False,
+) -> None:
+    """Log an action of ``principal`` (actor and role from it, purpose defaulting per role).
+
+    Appended at once, or, in a session marked with :func:`defer_to_commit`, just before its
+    commit (a rollback drops it with the rest of the transaction). ``read=True`` says the action
+    changed nothing but this log: the service may then append it after the commit, batched with
+    other requests' reads (:mod:`tepat.access.audit_writer`), before it answers.
+    """
+    row = _row(
         actor=principal.username,
         role=principal.role,
         action=action,
@@ -152,6 +221,37 @@ def record(
         purpose=purpose or principal.default_purpose,
         detail=detail,
     )
+    if db.info.get(_DEFER):
+        db.info.setdefault(_READS if read else _PENDING, []).append(row)
+        return
+    db.flush()
+    append_rows(db, [row])
+
+
+def take_reads(db: Session) -> list[dict[str, Any]]:
+    """The read entries noted in ``db`` (removed from it): the caller appends them."""
+    rows: list[dict[str, Any]] = db.info.pop(_READS, None) or []
+    return rows
+
+
+def defer_to_commit(db: Session) -> None:
+    """Make :func:`record` in ``db`` append its entries just before the commit."""
+    db.info[_DEFER] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(db: Session) -> None:
+    # Reads nobody took (no writer: SQLite, tests) go into the transaction like the rest.
+    pending = (db.info.pop(_PENDING, None) or []) + (db.info.pop(_READS, None) or [])
+    if pending:
+        db.flush()
+        append_rows(db, pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(db: Session) -> None:
+    db.info.pop(_PENDING, None)
+    db.info.pop(_READS, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,14 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine for ``url``; for SQLite files, create the folder and enable WAL."""
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 5, max_overflow: int = 10
+) -> Engine:
+    """Create an engine for ``url``; for SQLite files, create the folder and enable WAL.
+
+    ``pool_size`` and ``max_overflow`` size the connection pool of a server database (the
+    service lets that many requests hold a session at once; see tepat.web.app).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -40,12 +46,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def engine_from_settings(settings: Settings) -> Engine:
     """The engine for the configured database."""
-    return make_engine(settings.effective_database_url, echo=settings.sql_echo)
+    return make_engine(
+        settings.effective_database_url,
+        echo=settings.sql_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

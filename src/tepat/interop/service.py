@@ -278,6 +278,7 @@ def _answer(
         db,
         principal,
         action=ACTION,
+        read=True,
         purpose=own_purpose or purpose,
         entity=entity,
         detail={

@@ -120,19 +120,20 @@ def insert_chunked(conn: Connection, model: type, rows: Iterable[dict[str, Any]]
     converters = [_converter(table.columns[n], dialect) for n in names]
     values = _tuples(chain((first,), iterator), names, defaults, converters)
     quoted = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
-    raw = conn.connection.driver_connection
+    raw: Any = conn.connection.driver_connection
     count = 0
     if dialect == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
-            f"COPY {table.name} ({quoted}) FROM STDIN"
-        ) as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy,
+        ):
             for row in values:
                 copy.write_row(row)
                 count += 1
         return count
     marks = ", ".join("?" for _ in names)
     statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})"
-    cursor = raw.cursor()  # type: ignore[union-attr]
+    cursor = raw.cursor()
     try:
         while batch := list(islice(values, CHUNK)):
             cursor.executemany(statement, batch)

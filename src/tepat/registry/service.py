@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tepat.access import audit
@@ -117,16 +117,26 @@ def search_households(
         village = check_village(principal, village)
         conditions.append(Household.village_code == village)
     kind, term = _classify_query(principal, q)
-    member = (
-        exists()
-        .where(Membership.household_id == Household.id, _OPEN)
-        .where(Person.id == Membership.person_id)
-    )
     if kind == "identity":
-        conditions.append(or_(Household.kk_number == term, member.where(Person.nik == term)))
+        # Two index lookups first: an OR of a KK match and a member's NIK match would make the
+        # database test every household of a large scope (a province, the country).
+        ids = set(db.scalars(select(Household.id).where(Household.kk_number == term)))
+        ids.update(
+            db.scalars(
+                select(Membership.household_id)
+                .join(Person, Person.id == Membership.person_id)
+                .where(Person.nik == term, _OPEN)
+            )
+        )
+        conditions.append(Household.id.in_(sorted(ids) or [-1]))
     elif kind == "name":
+        # A semi-join from the matching people (PostgreSQL: the trigram index of migration 0009).
         conditions.append(
-            member.where(func.lower(Person.full_name).contains(term, autoescape=True))
+            Household.id.in_(
+                select(Membership.household_id)
+                .join(Person, Person.id == Membership.person_id)
+                .where(_OPEN, func.lower(Person.full_name).contains(term, autoescape=True))
+            )
         )
     total = db.scalar(select(func.count(Household.id)).where(*conditions)) or 0
     head = (
@@ -173,6 +183,7 @@ def search_households(
         db,
         principal,
         action="registry.household.search",
+        read=True,
         purpose=purpose,
         entity="household",
         region_code=village,
@@ -269,6 +280,7 @@ def household_detail(
         db,
         principal,
         action="registry.household.read",
+        read=True,
         purpose=purpose,
         entity="household",
         entity_id=household.id,
@@ -332,6 +344,7 @@ def person_detail(
         db,
         principal,
         action="registry.person.read",
+        read=True,
         purpose=purpose,
         entity="person",
         entity_id=person.id,

@@ -10,7 +10,7 @@ Use them through the ``Annotated`` aliases::
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -20,6 +20,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from tepat.access.audit import defer_to_commit, take_reads
+from tepat.access.audit_writer import AuditWriter
 from tepat.access.principal import ANONYMOUS, Principal
 from tepat.access.roles import Role
 from tepat.access.service import BAD_TOKEN, principal_for_token
@@ -36,7 +38,7 @@ _bearer = HTTPBearer(
 )
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -69,9 +71,14 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     await _enter(gate, GATE_TIMEOUT_SECONDS)
     try:
         session: Session = state.session_factory()
+        defer_to_commit(session)  # audit entries are chained just before the commit
+        writer: AuditWriter | None = getattr(state, "audit_writer", None)
         try:
             yield session
+            reads = take_reads(session) if writer is not None else []
             await run_in_threadpool(session.commit)
+            if reads:  # reads are batched with other requests' (group commit), then answered
+                await writer.write(reads)  # type: ignore[union-attr]
         except BaseException:
             with anyio.CancelScope(shield=True):  # a cancelled request still rolls back
                 await run_in_threadpool(session.rollback)
@@ -90,22 +97,28 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def bearer_token(credentials: Bearer) -> str | None:
+async def bearer_token(credentials: Bearer) -> str | None:
     """The bearer token of the request, if any."""
     return None if credentials is None else credentials.credentials
 
 
-def optional_principal(
+async def optional_principal(
     db: DbSession, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Principal:
-    """The caller, or :data:`ANONYMOUS` when no token is sent (a bad token is still 401)."""
+    """The caller, or :data:`ANONYMOUS` when no token is sent (a bad token is still 401).
+
+    Async so that an anonymous request costs no hop to the thread pool; the token lookup, which
+    reads the database, still runs in a worker thread.
+    """
     if token is None:
         return ANONYMOUS
-    principal, _expires = principal_for_token(db=db, token=token)
+    principal, _expires = await run_in_threadpool(principal_for_token, db=db, token=token)
     return principal
 
 
-def current_principal(principal: Annotated[Principal, Depends(optional_principal)]) -> Principal:
+async def current_principal(
+    principal: Annotated[Principal, Depends(optional_principal)],
+) -> Principal:
     """The signed-in caller; 401 for anonymous callers and unknown, expired or revoked tokens."""
     if principal.is_anonymous:
         raise Unauthorized(BAD_TOKEN, code="not_signed_in")
@@ -139,7 +152,7 @@ def _purpose(principal: Principal, given: str | None) -> str:
     return text or principal.default_purpose
 
 
-def caller_context(
+async def caller_context(
     principal: CurrentPrincipal,
     x_purpose: Annotated[str | None, PURPOSE_HEADER] = None,
 ) -> CallerContext:
@@ -147,7 +160,7 @@ def caller_context(
     return CallerContext(principal, _purpose(principal, x_purpose))
 
 
-def public_context(
+async def public_context(
     principal: OptionalPrincipal,
     x_purpose: Annotated[str | None, PURPOSE_HEADER] = None,
 ) -> CallerContext:
@@ -159,10 +172,10 @@ Caller = Annotated[CallerContext, Depends(caller_context)]
 PublicCaller = Annotated[CallerContext, Depends(public_context)]
 
 
-def require_role(*roles: Role) -> Callable[[Principal], Principal]:
+def require_role(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets only ``roles`` through (403 for other signed-in callers)."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise Forbidden(
                 f"this is open to {', '.join(roles)} accounts; yours is {principal.role}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from tepat.access import audit
@@ -97,19 +97,64 @@ def rank(db: Session, release: Release | None, household_id: int) -> tuple[int |
     return int(ranked.desil), list(programs)
 
 
+# The status check's statements, built once (its hot path: building them per request costs
+# about as much as running them).
+_OPEN_PROPOSALS = Proposal.state.not_in(sorted(PROPOSAL.final))
+_PENDING_BY_NIK_OR_HOUSEHOLD = select(Proposal).where(
+    or_(Proposal.applicant_nik == bindparam("nik"), Proposal.household_id == bindparam("hid")),
+    _OPEN_PROPOSALS,
+)
+_PROGRAMS_OF_FAMILY = (
+    select(func.aggregate_strings(ReleaseBeneficiary.program, ","))
+    .where(
+        ReleaseBeneficiary.release_id == Release.id,
+        ReleaseBeneficiary.family_id == ReleaseHousehold.family_id,
+    )
+    .correlate(Release, ReleaseHousehold)
+    .scalar_subquery()
+)
+# Everything the answer needs about a registered person in one round trip: the person and
+# household (as identify), the current release, the desil and programs in it, and whether the
+# household has notices (read only when it has).
+_STATUS = (
+    select(
+        Person.id,
+        Person.full_name,
+        Household.id.label("hid"),
+        Household.village_code,
+        Release.id.label("rid"),
+        ReleaseHousehold.desil,
+        _PROGRAMS_OF_FAMILY.label("programs"),
+        exists().where(Notice.household_id == Household.id).label("has_notices"),
+    )
+    .join(Membership, and_(Membership.person_id == Person.id, _OPEN))
+    .join(Household, Household.id == Membership.household_id)
+    .outerjoin(Release, Release.is_current.is_(True))
+    .outerjoin(
+        ReleaseHousehold,
+        and_(
+            ReleaseHousehold.release_id == Release.id, ReleaseHousehold.household_id == Household.id
+        ),
+    )
+    .where(Person.nik == bindparam("nik"), Person.status == "alive", Household.status == "active")
+    .order_by(Person.id)
+)
+
+
 def status(
     *, db: Session, principal: Principal, purpose: str | None, nik: str, name: str
 ) -> StatusOut:
     """Registered or not; the desil band, programs, pending proposals and notices."""
-    found = identify(db, nik, name)
-    about = [Proposal.applicant_nik == nik]
-    if found is not None:
-        about.append(Proposal.household_id == found[1].id)
-    pending = db.scalars(
-        select(Proposal)
-        .where(or_(*about), Proposal.state.not_in(sorted(PROPOSAL.final)))
-        .order_by(Proposal.id)
-    ).all()
+    row = next(
+        (r for r in db.execute(_STATUS, {"nik": nik}).all() if same_name(name, r.full_name)), None
+    )
+    found = None if row is None else (int(row.id), int(row.hid), str(row.village_code))
+    pending = sorted(
+        db.scalars(
+            _PENDING_BY_NIK_OR_HOUSEHOLD, {"nik": nik, "hid": -1 if found is None else found[1]}
+        ).all(),
+        key=lambda p: p.id,
+    )
     mine = [
         PublicProposal(
             number=proposals.number_of(p),
@@ -118,41 +163,41 @@ def status(
             submitted_on=p.created_at.date(),
         )
         for p in pending
-        if (found is not None and p.household_id == found[1].id)
+        if (found is not None and p.household_id == found[1])
         or (p.applicant_nik == nik and same_name(name, p.applicant_name))
     ]
     out = StatusOut(registered=False, proposals=mine, message=NOT_REGISTERED)
-    if found is not None:
-        _person, household = found
-        release = current_release(db)
-        desil, programs = rank(db, release, household.id)
+    if row is not None:
+        desil = None if row.desil is None else int(row.desil)
         out = StatusOut(
             registered=True,
-            village_code=household.village_code,
-            release_id=None if release is None else release.id,
+            village_code=str(row.village_code),
+            release_id=row.rid,
             desil_band=desil_band(desil),
-            programs=programs,
+            programs=sorted(set(row.programs.split(","))) if row.programs else [],
             proposals=mine,
-            notices=_notices(db, household.id),
+            notices=_notices(db, int(row.hid)) if row.has_notices else [],
             message="registered" if desil else "registered; not ranked in the current release",
         )
     audit.record(
         db,
         principal,
         action="workflow.public.status",
+        read=True,
         purpose=purpose,
         entity="person",
-        entity_id=None if found is None else found[0].id,
-        region_code=None if found is None else found[1].village_code,
+        entity_id=None if found is None else found[0],
+        region_code=None if found is None else found[2],
         detail={"registered": found is not None, "proposals": [p.number for p in mine]},
     )
     return out
 
 
+_NOTICES = select(Notice).where(Notice.household_id == bindparam("hid")).order_by(Notice.id.desc())
+
+
 def _notices(db: Session, household_id: int) -> list[PublicNotice]:
-    rows = db.scalars(
-        select(Notice).where(Notice.household_id == household_id).order_by(Notice.id.desc())
-    ).all()
+    rows = db.scalars(_NOTICES, {"hid": household_id}).all()
     appeals = appeals_of(db, [r.id for r in rows])
     today = utcnow().date()
     out = []

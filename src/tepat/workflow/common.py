@@ -254,6 +254,7 @@ def audited_page(
         db,
         principal,
         action=f"workflow.{entity}.search",
+        read=True,
         purpose=purpose,
         entity=entity,
         region_code=village,

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from tepat.config import Settings
 from tepat.web.deps import AppSettings, DbSession, PublicCaller
 from tepat.web.errors import error_body
 from tepat.web.pagination import Pagination
@@ -35,7 +36,12 @@ from tepat.workflow.schemas import NikStr
 _LOCK = threading.Lock()
 
 
-def limit_public(request: Request, settings: AppSettings) -> None:
+async def limit_public(request: Request, settings: AppSettings) -> None:
+    """The dependency of every public route: :func:`count_public` (async: no thread hop)."""
+    count_public(request, settings)
+
+
+def count_public(request: Request, settings: Settings) -> None:
     """Count the request against its client IP's budget (429 with Retry-After when over)."""
     state = request.app.state
     with _LOCK:

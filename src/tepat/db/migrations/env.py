@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from tepat.access import models as _access_models  # noqa: F401 - registers the tables
-from tepat.db.base import Base
+from tepat.db.base import Base, include_object
 from tepat.linkage import models as _linkage_models  # noqa: F401 - registers the tables
 from tepat.registry import models as _registry_models  # noqa: F401 - registers the tables
 from tepat.release import models as _release_models  # noqa: F401 - registers the tables
@@ -22,6 +22,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
