@@ -33,10 +33,16 @@ _blank_counter = itertools.count(1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that touches a database with ``db``."""
+    """Mark every test that touches a database with ``db``; run the browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread from the first browser
+    test to the end of the session, and ``asyncio.run`` refuses to start inside one, so the tests
+    that need their own loop must run before it starts.
+    """
     for item in items:
         if DB_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
 
 
 def _postgres_base_url() -> str:

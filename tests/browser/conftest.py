@@ -5,6 +5,9 @@ The site is built once per test session: synthesis of 11.12 (Aceh Barat Daya) at
 ingest of the three sources, integration, the cycle (rank, rules, release), the golden records
 and the release loaded into SQLite, and one demo account per role (``demo_site.passwords``).
 
+``demo_data`` is the same data without a server or browser (for TestClient tests of pages that
+need a release); ``demo_client(site)`` gives a TestClient on it.
+
 Chromium is ``/usr/bin/chromium`` (``TEPAT_CHROMIUM`` to override). Without it the tests are
 skipped, except in CI (``CI`` set), where a missing browser is an error. Screenshots go to
 ``tests/artifacts/screenshots/`` (see the README).
@@ -108,14 +111,34 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_site(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[DemoSite]:
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DemoSite:
+    """The demo data (built once per session), not served: for TestClient tests of pages that
+    need a release, a ranking or linkage reviews (no browser needed)."""
+    return _build(tmp_path_factory.mktemp("site"))
+
+
+def demo_client(site: DemoSite) -> Any:
+    """A TestClient of an app on the demo data (close it after use)."""
+    from fastapi.testclient import TestClient
+
+    from tepat.config import get_settings
+    from tepat.web.app import create_app
+
+    settings = get_settings(
+        data_dir=site.data_dir, database_url=site.database_url, environment="test"
+    )
+    return TestClient(create_app(settings))
+
+
+@pytest.fixture(scope="session")
+def demo_site(demo_data: DemoSite, chromium_path: str) -> Iterator[DemoSite]:
     """The demo site, served by uvicorn in a thread for the whole session."""
     import uvicorn
 
     from tepat.config import get_settings
     from tepat.web.app import create_app
 
-    site = _build(tmp_path_factory.mktemp("site"))
+    site = demo_data
     settings = get_settings(
         data_dir=site.data_dir, database_url=site.database_url, environment="test"
     )

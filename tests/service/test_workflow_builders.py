@@ -21,8 +21,25 @@ from tepat.access.service import create_user, issue_token
 from tepat.config import get_settings
 from tepat.reference.kk import encode_kk
 from tepat.reference.nik import encode_nik
-from tepat.registry.models import Household, Membership, Person, Provenance, RegistryEvent
-from tepat.release.models import Release, ReleaseBeneficiary, ReleaseHousehold
+from tepat.registry.models import (
+    Household,
+    HouseholdVersion,
+    Membership,
+    Person,
+    PersonVersion,
+    Provenance,
+    RegistryEvent,
+)
+from tepat.release.models import (
+    Release,
+    ReleaseBeneficiary,
+    ReleaseDistrictProgramSummary,
+    ReleaseDistrictSummary,
+    ReleaseHousehold,
+    ReleaseProgramSummary,
+    ReleaseVillageSummary,
+)
+from tepat.release.store import summarise_release
 from tepat.web.app import create_app
 from tepat.workflow.models import (
     Appeal,
@@ -162,8 +179,21 @@ def counts(world: World) -> dict[str, int]:
 
 
 def wipe_workflow(db: Session) -> None:
-    """Empty the workflow and release tables."""
-    for model in (*WORKFLOW_TABLES, ReleaseBeneficiary, ReleaseHousehold, Release):
+    """Empty the workflow, release and registry-event tables (SQLite reuses the ids of deleted
+    rows, so an applied proposal's number, used as its event id, could come back)."""
+    for model in (
+        *WORKFLOW_TABLES,
+        ReleaseDistrictProgramSummary,
+        ReleaseDistrictSummary,
+        ReleaseProgramSummary,
+        ReleaseVillageSummary,
+        ReleaseBeneficiary,
+        ReleaseHousehold,
+        Release,
+        PersonVersion,
+        HouseholdVersion,
+        RegistryEvent,
+    ):
         db.execute(delete(model))
 
 
@@ -258,6 +288,7 @@ def add_release(
                 )
             )
     db.flush()
+    summarise_release(db.connection(), release_id)
 
 
 def _village_of(db: Session, household_id: int) -> str:

@@ -758,6 +758,9 @@ def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(found and found[0])
 
 
+_LISTED = 64  # at most this many families are looked up by a parameter list
+
+
 def _load_families(
     con: duckdb.DuckDBPyConnection, family_ids: Sequence[str] | None
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
@@ -770,9 +773,14 @@ def _load_families(
     else:
         if not family_ids:
             return {}, {}
-        where = "WHERE family_id IN (SELECT unnest(CAST(? AS VARCHAR[])))"
-        h_rows = _fetch(con, f"SELECT {h_cols} FROM rank_households {where}", [list(family_ids)])
-        m_rows = _fetch(con, f"SELECT {m_cols} FROM rank_members {where}", [list(family_ids)])
+        if len(family_ids) <= _LISTED:  # a plain IN list: an index or zone maps can serve it
+            where = f"WHERE family_id IN ({', '.join('?' * len(family_ids))})"
+            params: list[Any] = [str(f) for f in family_ids]
+        else:
+            where = "WHERE family_id IN (SELECT unnest(CAST(? AS VARCHAR[])))"
+            params = [list(family_ids)]
+        h_rows = _fetch(con, f"SELECT {h_cols} FROM rank_households {where}", params)
+        m_rows = _fetch(con, f"SELECT {m_cols} FROM rank_members {where}", params)
     households = {str(r["family_id"]): r for r in h_rows}
     members: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in m_rows:

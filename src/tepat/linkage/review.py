@@ -109,6 +109,27 @@ def split(
     return review
 
 
+def undo(session: Session, review_id: int, *, actor: str, reason: str | None = None) -> LinkReview:
+    """Take back a reviewer's verdict: the pair is pending again (an ``undone`` event records
+    who and when). Unlike :func:`split`, this does not decide the opposite."""
+    review = _get(session, review_id)
+    if review.status == "pending":
+        raise Conflict(f"review {review_id} is pending: there is no decision to undo")
+    review.status = "pending"
+    review.decided_by, review.decided_at, review.reason = None, None, None
+    session.add(
+        LinkReviewEvent(
+            review_id=review.id,
+            action="undone",
+            actor=actor,
+            reason=reason,
+            match_probability=review.match_probability,
+        )
+    )
+    session.flush()
+    return review
+
+
 def pending(session: Session, *, limit: int = 100) -> list[LinkReview]:
     """Pairs waiting for a reviewer, most uncertain (closest to 0.5) first."""
     rows = session.scalars(select(LinkReview).where(LinkReview.status == "pending")).all()

@@ -4,8 +4,11 @@ and a ``Server-Timing`` header (the server time of a page, read by bench/pages_1
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
+import threading
 import time
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -13,6 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tepat.pages import views
 from tepat.pages.errors import install_page_errors
+from tepat.pages.i18n import LANGS, catalogue
+from tepat.pages.queries.explain import warm_release_pages
+from tepat.pages.render import environment
+from tepat.reference.regions import regions
+
+log = logging.getLogger("tepat.pages")
 
 
 class ServerTiming:
@@ -36,6 +45,33 @@ class ServerTiming:
             await send(message)
 
         await self.app(scope, receive, timed)
+
+
+def warm_up(data_dir: Path, done: threading.Event | None = None) -> threading.Thread:
+    """Do at start-up, in the background, what the first request would otherwise pay for:
+    compile every template, read both message catalogues and the region list, and open the
+    current release for the household pages; then set ``done`` (``/ready`` waits for it)."""
+
+    def run() -> None:
+        release = warm_release_pages(data_dir)
+        try:
+            env = environment()
+            for name in env.list_templates(extensions=["html"]):
+                env.get_template(name)
+            for lang in LANGS:
+                catalogue(lang)
+            regions()
+            if release is not None:
+                release.join()
+        except Exception:  # a page that needs it reports the error itself
+            log.warning("warming up the pages failed", exc_info=True)
+        finally:
+            if done is not None:
+                done.set()
+
+    thread = threading.Thread(target=run, name="tepat-pages-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def view_modules() -> list[str]:

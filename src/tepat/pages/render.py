@@ -57,7 +57,10 @@ def day(value: Any, lang: Lang) -> str:
         return "-"
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if len(value) == 10:  # a date as text (JSON payloads): no time of day
+                value = date.fromisoformat(value)
+            else:
+                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return str(value)
     text = f"{value.day} {_MONTHS[lang][value.month - 1]} {value.year}"

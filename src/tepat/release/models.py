@@ -76,3 +76,97 @@ class ReleaseBeneficiary(Base):
     family_id: Mapped[str] = mapped_column(String(80))
     person_key: Mapped[str | None] = mapped_column(String(120))
     amount_year: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReleaseVillageSummary(Base):
+    """A release's ranked households of one village and desil, written when the release is loaded
+    (:func:`tepat.release.store.summarise_release`): the dashboard sums these rows instead of
+    counting households. Each region level has its own column, so every scope is an equality."""
+
+    __tablename__ = "release_village_summary"
+    __table_args__ = (
+        Index("ix_release_village_summary_province", "release_id", "province_code"),
+        Index("ix_release_village_summary_regency", "release_id", "regency_code"),
+        Index("ix_release_village_summary_district", "release_id", "district_code"),
+    )
+
+    release_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True
+    )
+    village_code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    desil: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(2))
+    regency_code: Mapped[str] = mapped_column(String(5))
+    district_code: Mapped[str] = mapped_column(String(8))
+    households: Mapped[int] = mapped_column(Integer, comment="ranked households")
+    people: Mapped[int] = mapped_column(Integer, comment="their members")
+    reached: Mapped[int] = mapped_column(Integer, comment="households receiving any program")
+    cost_year: Mapped[int] = mapped_column(BigInteger, comment="yearly cost of all programs")
+
+
+class ReleaseProgramSummary(Base):
+    """A program of a release in one village: beneficiaries (households or people), households
+    reached and yearly cost, written when the release is loaded."""
+
+    __tablename__ = "release_program_summary"
+    __table_args__ = (
+        Index("ix_release_program_summary_province", "release_id", "province_code"),
+        Index("ix_release_program_summary_regency", "release_id", "regency_code"),
+        Index("ix_release_program_summary_district", "release_id", "district_code"),
+    )
+
+    release_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True
+    )
+    village_code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    program: Mapped[str] = mapped_column(String(30), primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(2))
+    regency_code: Mapped[str] = mapped_column(String(5))
+    district_code: Mapped[str] = mapped_column(String(8))
+    beneficiaries: Mapped[int] = mapped_column(Integer, comment="households or people paid")
+    households: Mapped[int] = mapped_column(Integer, comment="households reached")
+    cost_year: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReleaseDistrictSummary(Base):
+    """:class:`ReleaseVillageSummary` summed per district (written with it): the national and
+    province dashboards sum these few rows instead of one per village."""
+
+    __tablename__ = "release_district_summary"
+    __table_args__ = (
+        Index("ix_release_district_summary_province", "release_id", "province_code"),
+        Index("ix_release_district_summary_regency", "release_id", "regency_code"),
+    )
+
+    release_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True
+    )
+    district_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    desil: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(2))
+    regency_code: Mapped[str] = mapped_column(String(5))
+    households: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer)
+    reached: Mapped[int] = mapped_column(Integer)
+    cost_year: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReleaseDistrictProgramSummary(Base):
+    """:class:`ReleaseProgramSummary` summed per district (written with it)."""
+
+    __tablename__ = "release_district_program_summary"
+    __table_args__ = (
+        Index("ix_release_district_program_summary_province", "release_id", "province_code"),
+        Index("ix_release_district_program_summary_regency", "release_id", "regency_code"),
+    )
+
+    release_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True
+    )
+    district_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    program: Mapped[str] = mapped_column(String(30), primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(2))
+    regency_code: Mapped[str] = mapped_column(String(5))
+    beneficiaries: Mapped[int] = mapped_column(Integer)
+    households: Mapped[int] = mapped_column(Integer)
+    cost_year: Mapped[int] = mapped_column(BigInteger)

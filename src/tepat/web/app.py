@@ -14,10 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from tepat.access.api import audit_router, auth_router
+from tepat.access.audit_writer import AuditWriter
 from tepat.config import Settings, get_settings
 from tepat.db.engine import engine_from_settings, session_factory
 from tepat.interop.api import router as dci_router
 from tepat.pages import install as install_pages
+from tepat.pages.app import warm_up
 from tepat.registry.api import router as registry_router
 from tepat.web.errors import BodyLimitAndCorrelation, document_errors, install_error_handlers
 from tepat.web.health import router as health_router
@@ -71,9 +73,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine if engine is not None else engine_from_settings(settings)
     install_log_masking()
 
+    # Reads' audit entries are group-committed by one thread (not on SQLite: one writer).
+    writer = None if engine.dialect.name == "sqlite" else AuditWriter(engine)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        warming = _app.state.warming = threading.Event()  # /ready answers 503 until it is set
+        warm_up(settings.data_dir, warming)  # templates, catalogues, regions, current release
         yield
+        if writer is not None:
+            writer.close()
         if owned:
             engine.dispose()
 
@@ -88,6 +97,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.db_gate = threading.BoundedSemaphore(concurrent_sessions(engine))
+    app.state.audit_writer = writer
     install_error_handlers(app)
     app.add_middleware(BodyLimitAndCorrelation, max_body_bytes=settings.max_body_bytes)
 

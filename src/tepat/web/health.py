@@ -46,10 +46,11 @@ def health() -> Health:
     "/ready",
     summary="Can the service serve requests?",
     response_model=Ready,
-    responses={503: {"description": "Database unreachable or not migrated; the body says why."}},
+    responses={503: {"description": "Database unreachable or not migrated, or still warming up."}},
 )
 def ready(request: Request) -> Any:
-    """Ready when the database answers and its schema is at the newest migration."""
+    """Ready when the database answers, its schema is at the newest migration and the start-up
+    warm-up (templates, region list, current release for the pages) is done."""
     try:
         revision = current_revision(request.app.state.engine)
     except SQLAlchemyError as exc:
@@ -71,5 +72,16 @@ def ready(request: Request) -> Any:
                 "run `tepat db upgrade`",
             ),
             status_code=503,
+        )
+    warming = getattr(request.app.state, "warming", None)
+    if warming is not None and not warming.is_set():
+        return JSONResponse(
+            error_body(
+                "warming_up",
+                "the service is loading its templates, region list and current release; "
+                "retry in a few seconds",
+            ),
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
     return Ready(status="ready", revision=revision)

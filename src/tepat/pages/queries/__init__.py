@@ -1,0 +1,1 @@
+"""Read-only aggregate queries behind the pages (SQLAlchemy Core, bounded, scoped)."""
