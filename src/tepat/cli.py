@@ -453,7 +453,10 @@ def demo(
         accounts = _run(lambda: seed_demo_users(session, region))
     for username, role, regions_held, password in accounts:
         out.print(f"  {username:<22} {role:<18} {regions_held:<30} {password}")
-    out.print("  start the service with `.venv/bin/tepat serve`, then sign in at /docs")
+    out.print(
+        "  start the service with `.venv/bin/tepat serve`, open http://127.0.0.1:8000/masuk and "
+        "sign in with one of these (API docs at /docs)"
+    )
     out.rule("What next")
     out.print(f"  sources:        {folder / 'sources'}")
     out.print(f"  ground truth:   {folder / 'truth'}")
@@ -469,8 +472,10 @@ def demo(
     out.print(f"  explain:        .venv/bin/tepat eligibility explain {example}")
     out.print("  simulate:       .venv/bin/tepat eligibility simulate --set pkh.max_desil=3")
     out.print(
-        "  service:        .venv/bin/tepat serve (OpenAPI docs at http://127.0.0.1:8000/docs)"
+        "  service:        .venv/bin/tepat serve: pages at http://127.0.0.1:8000/ (Bahasa "
+        "Indonesia; English via the link at the top), API docs at /docs"
     )
+    out.print("  screenshots:    `make test` writes them to tests/artifacts/screenshots/")
     out.print("  `make test` runs the test suite")
 
 
