@@ -25,6 +25,7 @@ from tepat.pages.views.check import date_message, kk_message, nik_message, villa
 from tepat.reference.nik import check_nik
 from tepat.workflow.ground_check import QUESTIONS
 from tepat.workflow.rules import parse_number
+from tepat.workflow.schemas import DecisionIn
 
 T = TypeVar("T")
 
@@ -256,3 +257,28 @@ def float_or_none(value: str | None) -> float | None:
     if not text or not re.fullmatch(r"-?\d{1,4}(\.\d{1,12})?", text):
         return None
     return float(text)
+
+
+def decision_form(
+    values: Mapping[str, str], choices: tuple[str, str], t: Translate
+) -> tuple[str, DecisionIn | None, dict[str, str]]:
+    """A decide-with-a-reason form (approve/reject, uphold/dismiss): the decision, its body when
+    the form is right, and the field messages otherwise."""
+    decision = values.get("decision", "")
+    reason = values.get("reason", "").strip()
+    errors: dict[str, str] = {}
+    if decision not in choices:
+        errors["decision"] = t("workflow.msg.choose")
+    if not reason:
+        errors["reason"] = t("workflow.msg.required")
+    elif len(reason) < 3:
+        errors["reason"] = t("workflow.msg.too_short", n=3)
+    elif len(reason) > 500:
+        errors["reason"] = t("workflow.msg.too_long", n=500)
+    body = None
+    if not errors:
+        try:
+            body = DecisionIn(reason=reason)
+        except ValidationError:
+            errors["reason"] = t("workflow.msg.invalid")
+    return decision, body, errors

@@ -26,6 +26,7 @@ from tepat.pages.workflow_forms import (
     FIELD_TEXT,
     FormValues,
     attempt,
+    decision_form,
     service_message,
 )
 from tepat.web.deps import DbSession
@@ -35,7 +36,7 @@ from tepat.workflow import decisions, proposals
 from tepat.workflow.common import facilitators_of, open_tasks
 from tepat.workflow.ground_check import QUESTIONS
 from tepat.workflow.outputs import ProposalOut
-from tepat.workflow.schemas import AssignIn, DecisionIn
+from tepat.workflow.schemas import AssignIn
 
 router = APIRouter()
 
@@ -186,23 +187,7 @@ def decide(
     check_csrf(request, values.get("csrf"))
     require_page_role(user, *DECIDERS)
     t = translator(request_lang(request))
-    decision = values.get("decision", "")
-    reason = values.get("reason", "").strip()
-    errors: dict[str, str] = {}
-    if decision not in ("approve", "reject"):
-        errors["decision"] = t("workflow.msg.choose")
-    if not reason:
-        errors["reason"] = t("workflow.msg.required")
-    elif len(reason) < 3:
-        errors["reason"] = t("workflow.msg.too_short", n=3)
-    elif len(reason) > 500:
-        errors["reason"] = t("workflow.msg.too_long", n=500)
-    body = None
-    if not errors:
-        try:
-            body = DecisionIn(reason=reason)
-        except ValidationError:
-            errors["reason"] = t("workflow.msg.invalid")
+    decision, body, errors = decision_form(values, ("approve", "reject"), t)
     if errors or body is None:
         return _page(
             request,

@@ -19,7 +19,14 @@ from tepat.errors import TepatError
 from tepat.pages.i18n import translator
 from tepat.pages.render import render, request_lang
 from tepat.pages.session import PageUser, check_csrf, require_page_role
-from tepat.pages.workflow_forms import DECIDERS, READERS, FormValues, attempt, service_message
+from tepat.pages.workflow_forms import (
+    DECIDERS,
+    READERS,
+    FormValues,
+    attempt,
+    decision_form,
+    service_message,
+)
 from tepat.web.deps import DbSession
 from tepat.web.errors import status_for
 from tepat.web.pagination import Pagination
@@ -27,7 +34,7 @@ from tepat.workflow import objections
 from tepat.workflow.common import facilitators_of, open_tasks
 from tepat.workflow.ground_check import QUESTIONS
 from tepat.workflow.outputs import ObjectionOut
-from tepat.workflow.schemas import AssignIn, DecisionIn
+from tepat.workflow.schemas import AssignIn
 
 router = APIRouter()
 
@@ -183,23 +190,7 @@ def resolve(
     check_csrf(request, values.get("csrf"))
     require_page_role(user, *DECIDERS)
     t = translator(request_lang(request))
-    decision = values.get("decision", "")
-    reason = values.get("reason", "").strip()
-    errors: dict[str, str] = {}
-    if decision not in ("uphold", "dismiss"):
-        errors["decision"] = t("workflow.msg.choose")
-    if not reason:
-        errors["reason"] = t("workflow.msg.required")
-    elif len(reason) < 3:
-        errors["reason"] = t("workflow.msg.too_short", n=3)
-    elif len(reason) > 500:
-        errors["reason"] = t("workflow.msg.too_long", n=500)
-    body = None
-    if not errors:
-        try:
-            body = DecisionIn(reason=reason)
-        except ValidationError:
-            errors["reason"] = t("workflow.msg.invalid")
+    decision, body, errors = decision_form(values, ("uphold", "dismiss"), t)
     if errors or body is None:
         item = _read(db, user, number)
         problem = t("workflow.msg.fix_marked")
