@@ -74,35 +74,30 @@ def entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
+_HASHED = (
+    "id",
+    "at",
+    "actor",
+    "role",
+    "action",
+    "entity",
+    "entity_id",
+    "region_code",
+    "purpose",
+    "detail",
+)
+
+
 def _fields_of(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The hashed fields of an entry given as column values."""
-    return {
-        "id": row["id"],
-        "at": row["at"].isoformat(timespec="microseconds"),
-        "actor": row["actor"],
-        "role": row["role"],
-        "action": row["action"],
-        "entity": row["entity"],
-        "entity_id": row["entity_id"],
-        "region_code": row["region_code"],
-        "purpose": row["purpose"],
-        "detail": row["detail"],
-    }
+    """The hashed fields of an entry given as column values (``at`` as ISO text)."""
+    fields = {name: row[name] for name in _HASHED}
+    fields["at"] = row["at"].isoformat(timespec="microseconds")
+    return fields
 
 
 def _fields(entry: Any) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": entry.at.isoformat(timespec="microseconds"),
-        "actor": entry.actor,
-        "role": entry.role,
-        "action": entry.action,
-        "entity": entry.entity,
-        "entity_id": entry.entity_id,
-        "region_code": entry.region_code,
-        "purpose": entry.purpose,
-        "detail": entry.detail,
-    }
+    """The hashed fields of a stored entry."""
+    return _fields_of({name: getattr(entry, name) for name in _HASHED})
 
 
 def _row(
