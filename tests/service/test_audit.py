@@ -10,7 +10,9 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from tepat.access import audit
+from tepat.access.audit_writer import AuditWriter
 from tepat.access.models import GENESIS_HASH, AuditChain, AuditEntry
+from tepat.access.principal import Principal
 from tepat.db.engine import session_factory, unit_of_work
 
 from .conftest import SIXTEEN_DIGITS, World, assert_error
@@ -134,3 +136,45 @@ def test_the_audit_api_is_for_auditors_and_is_itself_audited(world: World) -> No
         assert last is not None and (last.actor, last.action) == ("auditor", "audit.read")
         assert audit.verify(db).ok
     assert_error(world.get("/api/v1/audit", "dinsos"), 403, "role_not_allowed")
+
+
+def test_the_writer_group_commits_reads_from_many_threads(world: World, engine: Engine) -> None:
+    """Reads handed to the AuditWriter from several threads are all appended, chained, and
+    committed before each submitter's future completes; a failing batch fails every waiter."""
+    writer = AuditWriter(engine)
+    principal = Principal(user_id=1, username="reader", role="auditor", regions=("ID",))
+    factory = session_factory(engine)
+
+    def rows(k: int) -> list[dict[str, Any]]:
+        with factory() as db:
+            audit.defer_to_commit(db)
+            for i in range(3):
+                audit.record(
+                    db,
+                    principal,
+                    action="test.writer",
+                    purpose=None,
+                    detail={"k": k, "i": i},
+                    read=True,
+                )
+            return audit.take_reads(db)
+
+    futures = []
+    threads = [
+        threading.Thread(target=lambda k=k: futures.append(writer.submit(rows(k))))
+        for k in range(5)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    for done in futures:
+        done.result(timeout=30)  # committed when this returns
+    with unit_of_work(factory) as db:
+        written = db.scalars(select(AuditEntry).where(AuditEntry.action == "test.writer")).all()
+        assert len(written) == 15
+        assert audit.verify(db).ok
+    broken = writer.submit([{"action": "test.writer"}])  # not a row: the batch fails
+    with pytest.raises(KeyError):
+        broken.result(timeout=30)
+    writer.close()
